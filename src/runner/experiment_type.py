@@ -1,0 +1,73 @@
+"""What a plugin declares about an experiment type: id, params schema, metrics, implementation.
+
+Declaring is cheap on purpose: the params model is plain pydantic and the implementation is an
+import string, so ``runner plugins``/``list``/``show`` never import a plugin's heavy libraries.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import TypeAdapter
+
+Direction = Literal["maximize", "minimize"]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One metric an experiment type promises to log.
+
+    :param name: the MLflow metric key.
+    :param direction: whether a larger (``maximize``) or smaller (``minimize``) value is better.
+    :param description: one line a person reads in ``runner show``.
+    :param per_step: ``True`` when the metric is a curve logged with a step (e.g. ``loss``).
+    """
+
+    name: str
+    direction: Direction
+    description: str
+    per_step: bool = False
+
+
+@dataclass(frozen=True)
+class ExperimentType:
+    """An experiment type a plugin contributes through ``runner_register_experiment_types``.
+
+    :param id: the name users type (``runner run sklearn``); unique across plugins.
+    :param params: a pydantic model (or an ``Annotated`` union of models with a discriminator)
+        whose fields forbid unknown keys. Validated before any run starts.
+    :param implementation: ``"package.module:Class"``; an instance of it is registered as a
+        plugin for the duration of one run and implements the lifecycle hooks. Imported only when
+        a run needs it.
+    :param experiment_name: default MLflow experiment for runs of this type.
+    :param description: one line for ``runner plugins`` and ``runner show``.
+    :param metrics: the metrics contract; the first one is the primary metric used to rank runs
+        unless ``primary_metric`` names another.
+    """
+
+    id: str
+    params: Any
+    implementation: str
+    experiment_name: str
+    description: str
+    metrics: tuple[MetricSpec, ...] = field(default_factory=tuple)
+    primary_metric: str | None = None
+
+    @property
+    def primary(self) -> MetricSpec | None:
+        """The metric sweeps and ``compare --top`` rank by."""
+        if self.primary_metric:
+            return next(m for m in self.metrics if m.name == self.primary_metric)
+        return self.metrics[0] if self.metrics else None
+
+    def adapter(self) -> TypeAdapter[Any]:
+        """A pydantic adapter that validates and dumps this type's params."""
+        return TypeAdapter(self.params)
+
+    def load_implementation(self) -> object:
+        """Import the implementation class and return a fresh instance of it."""
+        module_name, _, attr = self.implementation.partition(":")
+        module = importlib.import_module(module_name)
+        return getattr(module, attr)()

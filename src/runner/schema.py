@@ -1,0 +1,72 @@
+"""Describe an experiment type's params schema for people: name, type, default, description."""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+
+@dataclass(frozen=True)
+class ParamRow:
+    """One param as ``runner show`` lists it; ``variant`` names the union member it belongs to."""
+
+    name: str
+    type: str
+    default: Any
+    description: str
+    variant: str | None = None
+
+
+def type_name(annotation: Any) -> str:
+    """A short readable name: ``int``, ``list[int]``, ``Literal['adam', 'sgd']``, ``str | None``."""
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "").replace("NoneType", "None")
+
+
+def _members(params: Any) -> list[type[BaseModel]]:
+    """The BaseModel classes behind a model or an (Annotated) union of models."""
+    if isinstance(params, type) and issubclass(params, BaseModel):
+        return [params]
+    origin = typing.get_origin(params)
+    if origin is typing.Annotated:
+        return _members(typing.get_args(params)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(params) for m in _members(arg)]
+    return []
+
+
+def _variant(model: type[BaseModel]) -> str | None:
+    """``model=random_forest`` for a union member whose discriminator is a one-value Literal."""
+    for name, info in model.model_fields.items():
+        args = typing.get_args(info.annotation)
+        if typing.get_origin(info.annotation) is typing.Literal and len(args) == 1:
+            return f"{name}={args[0]}"
+    return None
+
+
+def _rows(model: type[BaseModel], prefix: str, variant: str | None) -> list[ParamRow]:
+    rows: list[ParamRow] = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            rows.extend(_rows(annotation, f"{prefix}{name}.", variant))
+            continue
+        default = info.default
+        if default is PydanticUndefined:
+            default = info.default_factory() if info.default_factory else "(required)"  # type: ignore[call-arg]
+        rows.append(ParamRow(f"{prefix}{name}", type_name(annotation), default, info.description or "", variant))
+    return rows
+
+
+def param_rows(params: Any) -> list[ParamRow]:
+    """Every param of a schema, nested models flattened to dotted names."""
+    members = _members(params)
+    if len(members) == 1:
+        return _rows(members[0], "", None)
+    return [row for member in members for row in _rows(member, "", _variant(member))]
