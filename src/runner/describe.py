@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from runner.overrides import flatten
-from runner.plugins import load_plugins
-from runner.registry import load_registry
 from runner.schema import param_rows
 
 
 def describe(name: str, registry_path: Path | None = None) -> dict[str, Any]:
     """Params with types, defaults, descriptions (and resolved values), plus the metrics contract."""
+    from runner.plugins import load_plugins
+    from runner.registry import load_registry
     from runner.runs import resolve
 
     plugins = load_plugins()

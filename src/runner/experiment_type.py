@@ -38,9 +38,9 @@ class ExperimentType:
     :param id: the name users type (``runner run sklearn``); unique across plugins.
     :param params: a pydantic model (or an ``Annotated`` union of models with a discriminator)
         whose fields forbid unknown keys. Validated before any run starts.
-    :param implementation: ``"package.module:Class"``; an instance of it is registered as a
-        plugin for the duration of one run and implements the lifecycle hooks. Imported only when
-        a run needs it.
+    :param implementation: ``"package.module:Class"`` (or the class itself); a fresh instance is
+        registered as a plugin for the duration of one run and implements the lifecycle hooks.
+        A string is imported only when a run needs it, which keeps declaring cheap.
     :param experiment_name: default MLflow experiment for runs of this type.
     :param description: one line for ``runner plugins`` and ``runner show``.
     :param metrics: the metrics contract; the first one is the primary metric used to rank runs
@@ -49,7 +49,7 @@ class ExperimentType:
 
     id: str
     params: Any
-    implementation: str
+    implementation: str | type
     experiment_name: str
     description: str
     metrics: tuple[MetricSpec, ...] = field(default_factory=tuple)
@@ -68,6 +68,8 @@ class ExperimentType:
 
     def load_implementation(self) -> object:
         """Import the implementation class and return a fresh instance of it."""
+        if isinstance(self.implementation, type):
+            return self.implementation()
         module_name, _, attr = self.implementation.partition(":")
         module = importlib.import_module(module_name)
         return getattr(module, attr)()

@@ -1,0 +1,5 @@
+"""``python -m runner``: the same CLI as the ``runner`` command."""
+
+from runner.cli import main
+
+main()

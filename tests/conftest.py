@@ -1,0 +1,95 @@
+"""Shared fixtures: a throwaway MLflow store and a toy experiment type on a fresh manager."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+
+from runner import ExperimentType, MetricSpec, RunContext, hookimpl
+from runner.plugins import LOAD_ENV, Plugins, load_plugins
+
+
+class Dataset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "toy"
+    rows: int = 3
+
+
+class ToyParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    steps: int = Field(5, ge=0, description="points on the loss curve")
+    lr: float = Field(0.1, description="learning rate")
+    note: str = Field("", description="free text, may be very long")
+    seed: int = 7
+    dataset: Dataset = Field(default_factory=Dataset)
+    fail_in: str | None = Field(None, description="phase that raises, to test failure paths")
+
+
+class ToyExperiment:
+    """Records one thing per phase so tests can see each phase reached MLflow."""
+
+    def _maybe_fail(self, ctx: RunContext, phase: str) -> None:
+        if ctx.params.fail_in == phase:
+            raise RuntimeError(f"boom in {phase}")
+
+    @hookimpl
+    def runner_prepare(self, ctx: RunContext) -> None:
+        ctx.log_param("derived", ctx.params.lr * 2)
+        self._maybe_fail(ctx, "prepare")
+
+    @hookimpl
+    def runner_execute(self, ctx: RunContext) -> None:
+        for step in range(ctx.params.steps):
+            ctx.log_metric("loss", 1.0 / (step + 1), step=step)
+        self._maybe_fail(ctx, "execute")
+
+    @hookimpl
+    def runner_evaluate(self, ctx: RunContext) -> None:
+        ctx.log_metric("accuracy", 1.0 - ctx.params.lr)
+        self._maybe_fail(ctx, "evaluate")
+
+    @hookimpl
+    def runner_log(self, ctx: RunContext) -> None:
+        ctx.log_text("the response", "response.txt")
+        ctx.log_table({"input": ["a", "b"], "score": [1, 0]}, "items.json")
+        self._maybe_fail(ctx, "log")
+
+
+TOY_TYPE = ExperimentType(
+    id="toy",
+    params=ToyParams,
+    implementation=ToyExperiment,
+    experiment_name="toy-experiments",
+    description="a toy experiment for core tests",
+    metrics=(
+        MetricSpec("accuracy", "maximize", "1 - lr"),
+        MetricSpec("loss", "minimize", "1/(step+1)", per_step=True),
+    ),
+)
+
+
+class ToyPlugin:
+    @hookimpl
+    def runner_register_experiment_types(self, register: Callable[[ExperimentType], None]) -> None:
+        register(TOY_TYPE)
+
+
+@pytest.fixture
+def tracking_uri(tmp_path: Any) -> str:
+    return f"sqlite:///{tmp_path}/mlflow.db"
+
+
+@pytest.fixture
+def make_plugins(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Plugins]:
+    """Built-ins, the toy plugin and the given (name, plugin) pairs; installed plugins stay out."""
+    monkeypatch.setenv(LOAD_ENV, "")
+
+    def make(*extra: tuple[str, object], toy: bool = True) -> Plugins:
+        return load_plugins(extra=[*([("toy", ToyPlugin())] if toy else []), *extra])
+
+    return make

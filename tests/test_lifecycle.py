@@ -1,0 +1,119 @@
+"""The hook contract: phase order, wrappers seeing every phase, failures and interrupts."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import pytest
+from mlflow import MlflowClient
+
+from runner import InputError, hookimpl
+from runner.runs import run_experiment
+
+PHASES = ["prepare", "execute", "evaluate", "log"]
+
+
+class Observer:
+    """A user's cross-cutting plugin: wraps every phase and sees the finish."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def _wrap(self, phase: str) -> Generator[None, None, None]:
+        self.events.append(f"before {phase}")
+        yield
+        self.events.append(f"after {phase}")
+
+    @hookimpl(wrapper=True)
+    def runner_prepare(self, ctx):  # type: ignore[no-untyped-def]
+        return (yield from self._wrap("prepare"))
+
+    @hookimpl(wrapper=True)
+    def runner_execute(self, ctx):  # type: ignore[no-untyped-def]
+        return (yield from self._wrap("execute"))
+
+    @hookimpl(wrapper=True)
+    def runner_evaluate(self, ctx):  # type: ignore[no-untyped-def]
+        return (yield from self._wrap("evaluate"))
+
+    @hookimpl(wrapper=True)
+    def runner_log(self, ctx):  # type: ignore[no-untyped-def]
+        return (yield from self._wrap("log"))
+
+    @hookimpl
+    def runner_finish(self, ctx, error):  # type: ignore[no-untyped-def]
+        self.events.append(f"finish {ctx.status} {type(error).__name__ if error else None}")
+
+
+def test_wrapper_plugin_sees_every_phase_in_order(make_plugins, tracking_uri):
+    observer = Observer()
+    plugins = make_plugins(("observer", observer))
+    outcome = run_experiment("toy", tracking_uri=tracking_uri, plugins=plugins)
+    assert outcome.status == "FINISHED"
+    expected = [e for p in PHASES for e in (f"before {p}", f"after {p}")]
+    assert observer.events == expected + ["finish FINISHED None"]
+
+
+def test_implementation_is_registered_only_during_its_run(make_plugins, tracking_uri):
+    plugins = make_plugins()
+    before = set(dict(plugins.manager.list_name_plugin()))
+    run_experiment("toy", tracking_uri=tracking_uri, plugins=plugins)
+    assert set(dict(plugins.manager.list_name_plugin())) == before
+
+
+@pytest.mark.parametrize("phase", ["execute", "evaluate", "log"])
+def test_failing_phase_ends_run_failed_and_keeps_earlier_results(make_plugins, tracking_uri, phase):
+    outcome = run_experiment("toy", {"fail_in": phase}, tracking_uri=tracking_uri, plugins=make_plugins())
+    assert outcome.status == "FAILED"
+    assert f"boom in {phase}" in (outcome.error or "")
+    client = MlflowClient(tracking_uri)
+    run = client.get_run(outcome.run_id)
+    assert run.info.status == "FAILED"
+    assert run.data.params["derived"] == "0.2"
+    assert len(client.get_metric_history(outcome.run_id, "loss")) == 5
+    artifacts = {a.path for a in client.list_artifacts(outcome.run_id)}
+    assert {"error.txt", "config.json"} <= artifacts
+    error_text = client.download_artifacts(outcome.run_id, "error.txt")
+    assert f"boom in {phase}" in open(error_text).read()
+    if phase == "log":  # evaluate finished, so its metric is kept
+        assert run.data.metrics["accuracy"] == pytest.approx(0.9)
+
+
+def test_unexpected_error_in_prepare_still_creates_a_failed_run(make_plugins, tracking_uri):
+    outcome = run_experiment("toy", {"fail_in": "prepare"}, tracking_uri=tracking_uri, plugins=make_plugins())
+    run = MlflowClient(tracking_uri).get_run(outcome.run_id)
+    assert run.info.status == "FAILED"
+    assert run.data.tags["runner.experiment_type"] == "toy"
+
+
+class RejectsInput:
+    @hookimpl
+    def runner_prepare(self, ctx):  # type: ignore[no-untyped-def]
+        raise InputError("data file missing.csv does not exist")
+
+
+def test_input_error_in_prepare_creates_no_run(make_plugins, tracking_uri):
+    plugins = make_plugins(("rejects", RejectsInput()))
+    with pytest.raises(InputError, match="missing.csv"):
+        run_experiment("toy", tracking_uri=tracking_uri, plugins=plugins)
+    client = MlflowClient(tracking_uri)
+    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
+
+
+class Interrupts:
+    @hookimpl
+    def runner_execute(self, ctx):  # type: ignore[no-untyped-def]
+        ctx.log_metric("loss", 0.5, step=0)
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_ends_run_killed_and_keeps_results(make_plugins, tracking_uri):
+    observer = Observer()
+    plugins = make_plugins(("interrupts", Interrupts()), ("observer", observer))
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment("toy", {"steps": 0}, tracking_uri=tracking_uri, plugins=plugins)
+    client = MlflowClient(tracking_uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("toy-experiments").experiment_id])
+    assert run.info.status == "KILLED"
+    assert [m.value for m in client.get_metric_history(run.info.run_id, "loss")] == [0.5]
+    assert observer.events[-1] == "finish KILLED KeyboardInterrupt"

@@ -1,0 +1,92 @@
+"""Discovery and isolation: a broken plugin is reported by name and reason; the rest work."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from runner import ExperimentType, hookimpl
+from runner.plugins import DISABLED_ENV, LOAD_ENV, load_plugins
+from runner.runs import run_experiment
+
+
+class WrongHookArgs:
+    @hookimpl
+    def runner_execute(self, context):  # type: ignore[no-untyped-def]  # spec says ctx
+        pass
+
+
+class RegistersGarbage:
+    @hookimpl
+    def runner_register_experiment_types(self, register):  # type: ignore[no-untyped-def]
+        register({"id": "not-a-type"})
+
+
+class RaisesInRegister:
+    @hookimpl
+    def runner_register_experiment_types(self, register):  # type: ignore[no-untyped-def]
+        raise ImportError("No module named 'lightgbm'")
+
+
+class NotAModel:  # pydantic cannot build a schema for this
+    pass
+
+
+class BadSchema:
+    @hookimpl
+    def runner_register_experiment_types(self, register):  # type: ignore[no-untyped-def]
+        register(ExperimentType("bad", NotAModel, "x:Y", "e", "d"))
+
+
+class DuplicateToy:
+    @hookimpl
+    def runner_register_experiment_types(self, register):  # type: ignore[no-untyped-def]
+        register(ExperimentType("toy", BaseModel, "x:Y", "e", "d"))
+
+
+@pytest.mark.parametrize(
+    ("plugin", "reason"),
+    [(WrongHookArgs(), "PluginValidationError"), (RegistersGarbage(), "takes an ExperimentType"),
+     (RaisesInRegister(), "lightgbm"), (BadSchema(), "NotAModel"), (DuplicateToy(), "already provided by 'toy'")],
+)
+def test_broken_plugin_is_reported_and_others_keep_working(make_plugins, tracking_uri, plugin, reason):
+    plugins = make_plugins(("broken", plugin))
+    info = plugins.infos["broken"]
+    assert info.status.startswith("broken: ") and reason in info.status
+    assert plugins.infos["toy"].status == "ok"
+    assert run_experiment("toy", tracking_uri=tracking_uri, plugins=plugins).status == "FINISHED"
+
+
+def test_plugin_info_lists_hooks_and_types(make_plugins):
+    plugins = make_plugins()
+    info = plugins.infos["toy"].as_dict()
+    assert info["experiment_types"] == ["toy"]
+    assert info["hooks"] == ["runner_register_experiment_types"]
+    assert plugins.infos["tracking"].builtin
+    assert "runner_finish" in plugins.infos["tracking"].hooks
+
+
+def test_installed_first_party_plugins_are_discovered(monkeypatch):
+    monkeypatch.delenv(LOAD_ENV, raising=False)
+    monkeypatch.delenv(DISABLED_ENV, raising=False)
+    plugins = load_plugins()
+    assert {"sklearn", "torch-mlp", "llm-prompt", "rag"} <= set(plugins.types)
+    for name in ("sklearn", "torch", "llm", "rag"):
+        assert plugins.infos[name].status == "ok"
+        assert plugins.infos[name].dist == f"runner-{'llm' if name == 'llm' else name}"
+
+
+def test_allow_list_and_block_list(monkeypatch):
+    monkeypatch.setenv(LOAD_ENV, "sklearn")
+    assert set(load_plugins().types) == {"sklearn"}
+    monkeypatch.delenv(LOAD_ENV)
+    monkeypatch.setenv(DISABLED_ENV, "sklearn, llm")
+    loaded = load_plugins()
+    assert "sklearn" not in loaded.types and "llm-prompt" not in loaded.types
+    assert "sklearn" not in loaded.infos
+
+
+def test_hook_tracing_env_prints_hook_calls(monkeypatch, capsys, make_plugins, tracking_uri):
+    monkeypatch.setenv("RUNNER_TRACE_HOOKS", "1")
+    run_experiment("toy", tracking_uri=tracking_uri, plugins=make_plugins())
+    assert "runner_execute" in capsys.readouterr().err

@@ -1,0 +1,77 @@
+"""Uniform logging: read the run back with MlflowClient and check everything the core writes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mlflow import MlflowClient
+
+from runner.context import STEP_FLUSH_THRESHOLD
+from runner.runs import run_experiment
+from runner.tracking import MAX_PARAM_LENGTH
+
+
+def test_params_metrics_artifacts_and_tags_are_logged(make_plugins, tracking_uri):
+    outcome = run_experiment(
+        "toy", {"dataset.rows": 9, "lr": 0.25}, tracking_uri=tracking_uri, plugins=make_plugins()
+    )
+    client = MlflowClient(tracking_uri)
+    run = client.get_run(outcome.run_id)
+    assert run.info.status == "FINISHED"
+    params = run.data.params
+    assert params["lr"] == "0.25"
+    assert params["dataset.rows"] == "9"  # nested params flattened with dotted keys
+    assert params["dataset.name"] == "toy"
+    assert params["derived"] == "0.5"
+    assert run.data.metrics["accuracy"] == pytest.approx(0.75)
+    history = client.get_metric_history(outcome.run_id, "loss")
+    assert [(m.step, m.value) for m in history] == [(s, 1.0 / (s + 1)) for s in range(5)]
+    artifacts = {a.path for a in client.list_artifacts(outcome.run_id)}
+    assert {"config.json", "response.txt", "items.json"} <= artifacts
+    tags = run.data.tags
+    assert tags["runner.experiment_type"] == "toy"
+    assert tags["runner.plugin"] == "toy"
+    assert tags["runner.seed"] == "7"
+    assert len(tags["runner.config_hash"]) == 16
+    assert tags["runner.python"].count(".") == 2
+    assert "mlflow.source.git.commit" in tags  # the tests run inside the project's git work tree
+    assert tags["runner.git.dirty"] in {"true", "false"}
+
+
+def test_config_artifact_is_complete_enough_to_rerun(make_plugins, tracking_uri):
+    outcome = run_experiment("toy", {"steps": 2}, tracking_uri=tracking_uri, plugins=make_plugins())
+    client = MlflowClient(tracking_uri)
+    config = json.loads(open(client.download_artifacts(outcome.run_id, "config.json")).read())
+    assert config["experiment_type"] == "toy"
+    assert config["experiment"] == "toy-experiments"
+    assert config["params"]["steps"] == 2
+    assert config["params"]["dataset"] == {"name": "toy", "rows": 3}
+
+
+def test_too_long_param_is_a_pointer_and_kept_whole_in_config(make_plugins, tracking_uri):
+    note = "x" * (MAX_PARAM_LENGTH + 10)
+    outcome = run_experiment("toy", {"note": note}, tracking_uri=tracking_uri, plugins=make_plugins())
+    client = MlflowClient(tracking_uri)
+    assert "see config.json" in client.get_run(outcome.run_id).data.params["note"]
+    config = json.loads(open(client.download_artifacts(outcome.run_id, "config.json")).read())
+    assert config["params"]["note"] == note
+
+
+def test_long_curves_are_written_in_batches_not_per_step(make_plugins, tracking_uri, monkeypatch):
+    from runner.tracking import Tracker
+
+    calls: list[int] = []
+    original = Tracker._log_batches
+
+    def counting(self, params, tags, metrics):  # type: ignore[no-untyped-def]
+        calls.append(len(metrics))
+        return original(self, params, tags, metrics)
+
+    monkeypatch.setattr(Tracker, "_log_batches", counting)
+    steps = 2 * STEP_FLUSH_THRESHOLD + 10
+    outcome = run_experiment("toy", {"steps": steps}, tracking_uri=tracking_uri, plugins=make_plugins())
+    history = MlflowClient(tracking_uri).get_metric_history(outcome.run_id, "loss")
+    assert len(history) == steps
+    assert len(calls) <= 8  # a handful of flushes, each chunked into log_batch calls of 1000
+    assert sum(calls) == steps + 1  # every point plus the final accuracy, each written once
