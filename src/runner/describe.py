@@ -22,7 +22,8 @@ def describe(name: str, registry_path: Path | None = None) -> dict[str, Any]:
     values = flatten(resolved.params_dict)
     entry = registry.experiments.get(name)
     params = []
-    for row in param_rows(exp_type.params):
+    schema = type(resolved.params) if entry is not None else exp_type.params
+    for row in param_rows(schema):
         item: dict[str, Any] = {"name": row.name, "type": row.type, "default": row.default,
                                 "description": row.description}
         if row.variant:
@@ -50,7 +51,7 @@ def print_description(description: dict[str, Any]) -> None:
     """The description as rich tables."""
     from runner.views import console, print_table
 
-    console.print(
+    console().print(
         f"[bold]{description['name']}[/bold] ({description['experiment_type']}, plugin "
         f"{description['plugin']}) -> MLflow experiment {description['experiment']!r}\n"
         f"{description['description']}"

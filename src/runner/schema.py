@@ -65,8 +65,25 @@ def _rows(model: type[BaseModel], prefix: str, variant: str | None) -> list[Para
 
 
 def param_rows(params: Any) -> list[ParamRow]:
-    """Every param of a schema, nested models flattened to dotted names."""
+    """Every param of a schema, nested models flattened to dotted names.
+
+    For a union, a param every member shares is listed once; the others name their member
+    (``model=svc``), and the discriminator lists its choices.
+    """
     members = _members(params)
     if len(members) == 1:
         return _rows(members[0], "", None)
-    return [row for member in members for row in _rows(member, "", _variant(member))]
+    per_member = [_rows(member, "", _variant(member)) for member in members]
+    names_in_all = set.intersection(*({row.name for row in rows} for rows in per_member))
+    shared: dict[str, ParamRow] = {}
+    specific: list[ParamRow] = []
+    for rows in per_member:
+        for row in rows:
+            if row.name not in names_in_all:
+                specific.append(row)
+            elif row.name not in shared:
+                shared[row.name] = ParamRow(row.name, row.type, row.default, row.description)
+            elif shared[row.name].type != row.type:  # the discriminator: one Literal per member
+                merged = f"{shared[row.name].type} | {row.type}"
+                shared[row.name] = ParamRow(row.name, merged, shared[row.name].default, row.description)
+    return [*shared.values(), *specific]

@@ -1,15 +1,13 @@
-"""Terminal output: rich tables for people, JSON for scripts."""
+"""Terminal output: rich tables for people, JSON for scripts (rich is imported only for tables)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
-console = Console()
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def print_json(data: Any) -> None:
@@ -17,16 +15,25 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
+def console() -> Console:
+    """A rich console on stdout."""
+    from rich.console import Console
+
+    return Console()
+
+
 def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """A rich table; cells are shown with ``str``."""
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
-    console.print(table)
+    console().print(table)
 
 
 def format_metric(value: float) -> str:
-    """Metrics with 4 significant decimals, large values without exponent noise."""
+    """Metrics with 4 decimals, large values without exponent noise."""
     return f"{value:.4f}" if abs(value) < 1e5 else f"{value:,.0f}"
