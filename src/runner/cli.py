@@ -152,6 +152,181 @@ def run_command(
         sys.exit(1)
 
 
+tracking_option = click.option(
+    "--tracking-uri", default=None,
+    help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)",
+)
+
+
+@cli.command("sweep")
+@click.argument("name")
+@click.option("--grid", "grid", multiple=True, metavar="KEY=V1,V2,...",
+              help="values to sweep for one param (YAML values, comma-separated); repeatable")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="fixed override")
+@click.option("--parallel", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="grid points run at once, in worker processes")
+@click.option("--force", is_flag=True, help="re-run points that already have a FINISHED run")
+@click.option("--dry-run", is_flag=True, help="print the expanded grid and stop")
+@click.option("--experiment-name", default=None, help="MLflow experiment (default: the entry's)")
+@tracking_option
+@json_option
+@registry_option
+@one_line_errors
+def sweep_command(
+    name: str, grid: tuple[str, ...], overrides: tuple[str, ...], parallel: int, force: bool,
+    dry_run: bool, experiment_name: str | None, tracking_uri: str | None, as_json: bool,
+    registry_path: Path | None,
+) -> None:
+    """Run NAME over a grid of params: one parent run, a nested child run per point."""
+    from runner.plugins import load_plugins
+    from runner.registry import load_registry
+    from runner.sweep import plan
+    from runner.views import print_json, print_table
+
+    plugins = load_plugins()
+    points = plan(name, grid, plugins=plugins, registry=load_registry(registry_path),
+                  overrides=overrides, experiment_name=experiment_name)
+    keys = list(points[0].overrides)
+    if dry_run:
+        if as_json:
+            print_json([p.overrides for p in points])
+        else:
+            print_table(f"{len(points)} grid points of {name}", ["#", *keys],
+                        [(i + 1, *p.overrides.values()) for i, p in enumerate(points)])
+        return
+    from runner.runs import default_tracking_uri
+    from runner.sweep import run_sweep
+    from runner.views import format_metric
+
+    def report(point, outcome):  # type: ignore[no-untyped-def]
+        if not as_json:
+            label = ", ".join(f"{k}={v}" for k, v in point.overrides.items())
+            note = " (already done)" if outcome.status == "SKIPPED" else ""
+            click.echo(f"{outcome.status:<8} {label} -> run {outcome.run_id}{note}", err=True)
+
+    try:
+        result = run_sweep(name, points, plugins, tracking_uri=tracking_uri or default_tracking_uri(),
+                           parallel=parallel, force=force, on_outcome=report)
+    except KeyboardInterrupt:
+        click.echo("interrupted: re-run the same command to finish the missing points", err=True)
+        sys.exit(130)
+    metric = result.metric
+    ranked = list(zip(points, result.outcomes))
+    spec = points[0].resolved.experiment_type.primary
+    if metric and spec:
+        sign = -1 if spec.direction == "maximize" else 1
+        ranked.sort(key=lambda pair: (metric not in pair[1].metrics, sign * pair[1].metrics.get(metric, 0)))
+    if as_json:
+        print_json({"parent_run_id": result.parent_run_id, "metric": metric,
+                    "best_run_id": result.best.run_id if result.best else None,
+                    "runs": [{"params": p.overrides, **o.as_dict()} for p, o in ranked]})
+    else:
+        click.echo(f"sweep parent run {result.parent_run_id}; best: "
+                   f"{result.best.run_id if result.best else '-'}")
+        print_table(f"{name}: ranked by {metric}", [*keys, "status", metric or "", "run"],
+                    [(*p.overrides.values(), o.status,
+                      format_metric(o.metrics[metric]) if metric in o.metrics else "-", o.run_id)
+                     for p, o in ranked])
+    if any(o.status not in {"FINISHED", "SKIPPED"} for o in result.outcomes):
+        click.echo("error: some grid points did not finish; see the table above", err=True)
+        sys.exit(1)
+
+
+@cli.command("compare")
+@click.argument("run_ids", nargs=-1)
+@click.option("--experiment", default=None, help="compare the top runs of this MLflow experiment")
+@click.option("--top", default=3, show_default=True, help="how many runs with --experiment")
+@click.option("--metric", default=None, help="rank by this metric with --experiment")
+@click.option("--markdown", "as_markdown", is_flag=True, help="print a Markdown table")
+@tracking_option
+@json_option
+@one_line_errors
+def compare_command(
+    run_ids: tuple[str, ...], experiment: str | None, top: int, metric: str | None,
+    as_markdown: bool, tracking_uri: str | None, as_json: bool,
+) -> None:
+    """Compare runs: differing params, metrics with deltas vs the first, responses per input."""
+    from mlflow import MlflowClient
+
+    from runner.compare import compare, markdown, rows, top_runs
+    from runner.errors import InputError
+    from runner.runs import default_tracking_uri
+
+    client = MlflowClient(tracking_uri or default_tracking_uri())
+    ids = list(run_ids)
+    if experiment:
+        if not metric:
+            raise InputError("--experiment needs --metric to rank runs by")
+        ids += top_runs(client, experiment, metric, top, maximize=_maximize(metric, experiment))
+    if len(ids) < 2:
+        raise InputError("give at least two run ids, or --experiment E --metric M")
+    comparison = compare(client, ids)
+    if as_json:
+        from runner.views import print_json
+
+        print_json(comparison.as_dict())
+    elif as_markdown:
+        click.echo(markdown(comparison))
+    else:
+        from runner.views import print_table
+
+        header, body = rows(comparison)
+        print_table(None, header, body)
+
+
+def _maximize(metric: str, experiment: str) -> bool:
+    """A metric's direction from the experiment types that declare it (default: maximize)."""
+    from runner.plugins import load_plugins
+
+    for exp_type, _ in load_plugins().types.values():
+        for spec in exp_type.metrics:
+            if spec.name == metric and exp_type.experiment_name == experiment:
+                return spec.direction == "maximize"
+    for exp_type, _ in load_plugins().types.values():
+        for spec in exp_type.metrics:
+            if spec.name == metric:
+                return spec.direction == "maximize"
+    return True
+
+
+@cli.command("reproduce")
+@click.argument("run_id")
+@click.option("--tolerance", default=0.0, show_default=True,
+              help="largest allowed |difference| of a deterministic metric")
+@tracking_option
+@json_option
+@one_line_errors
+def reproduce_command(run_id: str, tolerance: float, tracking_uri: str | None, as_json: bool) -> None:
+    """Run RUN_ID again from its logged config; report drift and metric differences."""
+    from runner.plugins import load_plugins
+    from runner.reproduce import reproduce
+    from runner.runs import default_tracking_uri
+    from runner.views import print_json, print_table
+
+    shown: list[object] = []
+
+    def show_drift(drift):  # type: ignore[no-untyped-def]
+        for d in drift:
+            if not as_json and d not in shown:
+                click.echo(f"drift: {d.what}: {d.original} -> {d.now}", err=True)
+                shown.append(d)
+
+    result = reproduce(run_id, load_plugins(), tracking_uri=tracking_uri or default_tracking_uri(),
+                       tolerance=tolerance, on_drift=show_drift)
+    show_drift(result.drift)  # what only the new run could show: data digests, derived params
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        click.echo(f"reproduced {run_id} as run {result.outcome.run_id}: {result.outcome.status}")
+        print_table(None, ["metric", "original", "new", "difference", "checked"],
+                    [(m.name, f"{m.original:.6g}", "-" if m.new is None else f"{m.new:.6g}",
+                      "-" if m.difference is None else f"{m.difference:+.3g}", "yes" if m.checked else "no (timing)")
+                     for m in result.metrics])
+    if not result.reproduced:
+        click.echo(f"error: run {run_id} did not reproduce within tolerance {tolerance}", err=True)
+        sys.exit(1)
+
+
 @cli.command("ui")
 @click.option("--port", default=5000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)

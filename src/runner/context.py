@@ -109,6 +109,7 @@ class RunContext:
     :ivar status: ``FINISHED``, ``FAILED`` or ``KILLED`` once the run has ended.
     :ivar metrics: the final value of every metric recorded so far.
     :ivar plugin: the plugin that provides the experiment type.
+    :ivar skip_if_done: skip the run when a FINISHED run has the same content key (sweeps).
     """
 
     experiment_type: ExperimentType
@@ -122,6 +123,7 @@ class RunContext:
     entry_name: str | None = None
     plugin: PluginInfo | None = None
     show_progress: bool = True
+    skip_if_done: bool = False
     state: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None
     status: str | None = None
@@ -171,6 +173,16 @@ class RunContext:
     def log_table(self, table: dict[str, list[Any]] | Any, artifact_file: str) -> None:
         """Record a table (dict of columns or DataFrame), shown in MLflow's evaluation view."""
         self.pending.artifacts.append(ArtifactRecord(artifact_file, table=table))
+
+    def log_items(self, table: dict[str, list[Any]], key: str, output: str) -> None:
+        """Record the per-item table (one row per input) as ``items.json``.
+
+        :param key: the column that identifies an item (e.g. ``input``, ``question``).
+        :param output: the column with the model's answer; ``runner compare`` shows it side by side.
+        """
+        self.log_table(table, "items.json")
+        self.set_tag("runner.items.key", key)
+        self.set_tag("runner.items.output", output)
 
     def log_model(
         self,

@@ -23,12 +23,15 @@ class MetricSpec:
     :param direction: whether a larger (``maximize``) or smaller (``minimize``) value is better.
     :param description: one line a person reads in ``runner show``.
     :param per_step: ``True`` when the metric is a curve logged with a step (e.g. ``loss``).
+    :param deterministic: ``False`` for measurements of the machine (times, throughput, compute
+        cost): ``runner reproduce`` reports them but does not hold them to the tolerance.
     """
 
     name: str
     direction: Direction
     description: str
     per_step: bool = False
+    deterministic: bool = True
 
 
 @dataclass(frozen=True)

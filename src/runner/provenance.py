@@ -32,6 +32,18 @@ def git_state(cwd: Path | None = None) -> tuple[str, bool] | None:
     return commit, bool(status.strip())
 
 
+def code_version(cwd: Path | None = None) -> str | None:
+    """The commit, plus a hash of the uncommitted diff when the tree is dirty."""
+    state = git_state(cwd)
+    if state is None:
+        return None
+    commit, dirty = state
+    if not dirty:
+        return commit
+    diff = subprocess.run(["git", "diff", "HEAD"], cwd=cwd, capture_output=True, check=False).stdout
+    return f"{commit}+dirty.{hashlib.sha256(diff).hexdigest()[:12]}"
+
+
 def environment() -> dict[str, str]:
     """Interpreter and platform of this process."""
     return {"python": platform.python_version(), "platform": platform.platform(), "executable": sys.executable}

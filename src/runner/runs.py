@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from runner.context import RunContext
-from runner.errors import InputError, PluginError
+from runner.errors import InputError, PluginError, RunSkipped
 from runner.experiment_type import ExperimentType
 from runner.overrides import apply_overrides, flatten, parse_override
 from runner.plugins import PluginInfo, Plugins, load_plugins
@@ -136,11 +136,14 @@ def execute(
     run_name: str | None = None,
     show_progress: bool = False,
     tags: Mapping[str, str] | None = None,
+    skip_if_done: bool = False,
 ) -> RunOutcome:
     """Run the lifecycle hooks for ``resolved``; the MLflow run ends FINISHED, FAILED or KILLED.
 
-    Raises ``InputError`` when the input was rejected before a run existed, and re-raises
-    ``KeyboardInterrupt`` once the run is marked KILLED.
+    With ``skip_if_done``, a run whose content key already has a FINISHED run is not run again:
+    the outcome is ``SKIPPED`` with that run's id and metrics. Raises ``InputError`` when the
+    input was rejected before a run existed, and re-raises ``KeyboardInterrupt`` once the run is
+    marked KILLED.
     """
     try:
         implementation = resolved.experiment_type.load_implementation()
@@ -165,6 +168,7 @@ def execute(
         entry_name=resolved.entry_name,
         plugin=resolved.plugin,
         show_progress=show_progress,
+        skip_if_done=skip_if_done,
     )
     ctx.pending.params.update(flatten(config["params"]))
     ctx.pending.tags.update(tags or {})
@@ -183,6 +187,8 @@ def execute(
         finally:
             manager.unregister(implementation)
             shutil.rmtree(workdir, ignore_errors=True)
+    if isinstance(error, RunSkipped):
+        return skipped_outcome(error.run_id, resolved, ctx.tracking_uri)
     if ctx.run_id is None and error is not None:
         raise error
     if isinstance(error, KeyboardInterrupt):
@@ -195,6 +201,15 @@ def execute(
         metrics=dict(ctx.metrics),
         error=None if error is None else f"{type(error).__name__}: {error}",
     )
+
+
+def skipped_outcome(run_id: str, resolved: ResolvedRun, tracking_uri: str) -> RunOutcome:
+    """The outcome of a skipped run: the earlier twin's id and metrics."""
+    from mlflow import MlflowClient
+
+    run = MlflowClient(tracking_uri).get_run(run_id)
+    return RunOutcome(run_id, resolved.experiment_name, "SKIPPED",
+                      flatten(resolved.params_dict), dict(run.data.metrics))
 
 
 def run_experiment(

@@ -11,6 +11,7 @@ import logging
 import shutil
 import tempfile
 import traceback
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,8 +19,11 @@ from typing import TYPE_CHECKING, Any
 import mlflow
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
 
+from runner import __version__
 from runner.context import ArtifactRecord, DatasetRecord, ModelRecord, PromptRef
+from runner.provenance import code_version, config_hash
 
 if TYPE_CHECKING:
     from runner.context import RunContext
@@ -31,6 +35,7 @@ MAX_TAGS_PER_BATCH = 100
 #: MLflow rejects longer param values; such values are logged as a pointer to ``config.json``.
 MAX_PARAM_LENGTH = 6000
 CONFIG_ARTIFACT = "config.json"
+CONTENT_KEY_TAG = "runner.content_key"
 
 
 #: MLflow loggers whose INFO lines (database creation, new experiment) are noise on a CLI.
@@ -43,6 +48,21 @@ def configure(tracking_uri: str) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
+
+
+def _is_locked(exc: BaseException) -> bool:
+    return "database is locked" in str(exc)
+
+
+#: SQLite lets one writer in at a time; a writer that loses the race gets "database is locked"
+#: at once (not after MLflow's busy timeout) when its read transaction cannot upgrade. Parallel
+#: runs on the default sqlite store retry such writes; every write here is one transaction.
+retry_locked = retry(
+    retry=retry_if_exception(_is_locked),
+    wait=wait_random_exponential(multiplier=0.05, max=2),
+    stop=stop_after_delay(300),
+    reraise=True,
+)
 
 
 def param_value(key: str, value: Any) -> str:
@@ -65,8 +85,8 @@ class Tracker:
     def start(cls, ctx: RunContext) -> Tracker:
         """Create the MLflow run for ``ctx`` and make it the active run."""
         configure(ctx.tracking_uri)
-        mlflow.set_experiment(ctx.experiment_name)
-        run = mlflow.start_run(run_name=ctx.run_name)
+        retry_locked(mlflow.set_experiment)(ctx.experiment_name)
+        run = retry_locked(mlflow.start_run)(run_name=ctx.run_name)
         tracker = cls(run.info.run_id)
         ctx.run_id = tracker.run_id
         ctx.tracker = tracker
@@ -100,7 +120,7 @@ class Tracker:
         tag_list = [RunTag(k, v) for k, v in tags.items()]
         metric_list = [Metric(p.key, p.value, p.timestamp_ms, p.step or 0) for p in metrics]
         while param_list or tag_list or metric_list:
-            self.client.log_batch(
+            retry_locked(self.client.log_batch)(
                 self.run_id,
                 metrics=metric_list[:MAX_METRICS_PER_BATCH],
                 params=param_list[:MAX_PARAMS_PER_BATCH],
@@ -111,17 +131,18 @@ class Tracker:
             del param_list[:MAX_PARAMS_PER_BATCH]
             del tag_list[:MAX_TAGS_PER_BATCH]
 
+    @retry_locked
     def _link_prompt(self, prompt: PromptRef) -> None:
         version = self.client.get_prompt_version(prompt.name, prompt.version)
         self.client.link_prompt_version_to_run(self.run_id, version)
 
+    @retry_locked
     def _log_dataset(self, record: DatasetRecord) -> None:
-        dataset = mlflow.data.from_pandas(
-            record.frame, source=record.source, name=record.name, targets=record.targets
-        )
+        dataset = mlflow_dataset(record)
         mlflow.log_input(dataset, context=record.context)
         self.client.set_tag(self.run_id, f"runner.data_digest.{record.name}", dataset.digest)
 
+    @retry_locked
     def _log_artifact(self, record: ArtifactRecord, workdir: Path) -> None:
         if record.content is not None:
             if isinstance(record.content, bytes):
@@ -153,20 +174,25 @@ class Tracker:
         parent = str(target.parent) if str(target.parent) != "." else None
         mlflow.log_artifact(str(path), parent)
 
+    @retry_locked
     def _log_model(self, record: ModelRecord) -> None:
         from mlflow.models import infer_signature
 
         flavor = getattr(mlflow, record.flavor)
         signature = None
         if record.input_example is not None:
-            signature = infer_signature(record.input_example, record.output_example)
-        info = flavor.log_model(
-            record.model,
-            name=record.name,
-            signature=signature,
-            input_example=record.input_example,
-            pip_requirements=list(record.pip_requirements) or None,
-        )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                signature = infer_signature(record.input_example, record.output_example)
+        with warnings.catch_warnings():  # schema hints about integer columns: not actionable here
+            warnings.simplefilter("ignore", UserWarning)
+            info = flavor.log_model(
+                record.model,
+                name=record.name,
+                signature=signature,
+                input_example=record.input_example,
+                pip_requirements=list(record.pip_requirements) or None,
+            )
         self.client.set_tag(self.run_id, f"runner.model_uri.{record.name}", info.model_uri)
 
     # --- live services -------------------------------------------------------------------------
@@ -194,10 +220,52 @@ class Tracker:
             if error is not None:
                 text = "".join(traceback.format_exception(error))
                 mlflow.log_text(text, "error.txt")
-            mlflow.end_run(status)
+            retry_locked(mlflow.end_run)(status)
         return status
 
 
+def mlflow_dataset(record: DatasetRecord) -> Any:
+    """The MLflow dataset (with its digest) for a recorded DataFrame."""
+    with warnings.catch_warnings():  # "source can be interpreted in multiple ways": it is a path
+        warnings.simplefilter("ignore", UserWarning)
+        return mlflow.data.from_pandas(
+            record.frame, source=record.source, name=record.name, targets=record.targets
+        )
+
+
+def content_key(ctx: RunContext) -> str:
+    """What makes two runs the same: resolved config, runner and plugin versions, code, data.
+
+    Computed after ``runner_prepare``, when the datasets (and so their digests) are known.
+    """
+    plugin = ctx.plugin
+    parts = {
+        "config": config_hash({k: v for k, v in ctx.config.items() if k != "registry_entry"}),
+        "runner": __version__,
+        "plugin": f"{plugin.dist}=={plugin.version}" if plugin else None,
+        "code": code_version(),
+        "data": sorted(mlflow_dataset(record).digest for record in ctx.pending.datasets),
+    }
+    return config_hash(parts)
+
+
+@retry_locked
+def find_finished_run(tracking_uri: str, experiment_name: str, key: str) -> Any | None:
+    """A FINISHED run of ``experiment_name`` whose content key is ``key``, if any."""
+    configure(tracking_uri)
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name(experiment_name)
+    if experiment is None:
+        return None
+    runs = client.search_runs(
+        [experiment.experiment_id],
+        filter_string=f"tags.`{CONTENT_KEY_TAG}` = '{key}' and attributes.status = 'FINISHED'",
+        max_results=1,
+    )
+    return runs[0] if runs else None
+
+
+@retry_locked
 def register_prompt(tracking_uri: str, name: str, template: str) -> PromptRef:
     """Register ``template`` under ``name`` unless a version with the same text exists."""
     configure(tracking_uri)
@@ -208,3 +276,36 @@ def register_prompt(tracking_uri: str, name: str, template: str) -> PromptRef:
                 return PromptRef(name, int(version.version), version.uri, template)
     version = mlflow.genai.register_prompt(name, template, commit_message="registered by runner")
     return PromptRef(name, int(version.version), version.uri, template)
+
+
+@retry_locked
+def start_parent_run(
+    tracking_uri: str, experiment_name: str, run_name: str, params: dict[str, Any], tags: dict[str, str]
+) -> str:
+    """Create a sweep's parent run (not made active: children are created beside it)."""
+    configure(tracking_uri)
+    client = MlflowClient()
+    experiment = mlflow.set_experiment(experiment_name)
+    run = client.create_run(experiment.experiment_id, run_name=run_name, tags=tags)
+    client.log_batch(run.info.run_id, params=[Param(k, param_value(k, v)) for k, v in params.items()])
+    return str(run.info.run_id)
+
+
+@retry_locked
+def finish_parent_run(
+    tracking_uri: str, run_id: str, status: str, outcomes: list[Any], metric: str | None, best: Any | None
+) -> None:
+    """Log the sweep's results table, tag the best child, and end the parent run."""
+    configure(tracking_uri)
+    client = MlflowClient()
+    table = {
+        "run_id": [o.run_id for o in outcomes],
+        "status": [o.status for o in outcomes],
+        **({metric: [o.metrics.get(metric) for o in outcomes]} if metric else {}),
+        "params": [json.dumps(o.params, sort_keys=True) for o in outcomes],
+    }
+    client.log_table(run_id, table, "sweep_results.json")
+    if best is not None and metric:
+        client.set_tag(run_id, "runner.best_run_id", best.run_id)
+        client.log_metric(run_id, f"best_{metric}", best.metrics[metric])
+    client.set_terminated(run_id, status)

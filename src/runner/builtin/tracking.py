@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
-from runner.errors import InputError
+from runner.errors import InputError, RunSkipped
 from runner.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -22,6 +22,19 @@ def _start(ctx: RunContext) -> None:
     Tracker.start(ctx).flush(ctx)
 
 
+def _start_unless_done(ctx: RunContext) -> None:
+    """Tag the run's content key; with ``skip_if_done``, skip when a FINISHED twin exists."""
+    from runner.tracking import CONTENT_KEY_TAG, content_key, find_finished_run
+
+    key = content_key(ctx)
+    ctx.set_tag(CONTENT_KEY_TAG, key)
+    if ctx.skip_if_done:
+        done = find_finished_run(ctx.tracking_uri, ctx.experiment_name, key)
+        if done is not None:
+            raise RunSkipped(done.info.run_id)
+    _start(ctx)
+
+
 @hookimpl(wrapper=True)
 def runner_prepare(ctx: RunContext) -> Generator[None, None, None]:
     """Create the run once inputs are known good; bad input (``InputError``) creates none."""
@@ -32,7 +45,7 @@ def runner_prepare(ctx: RunContext) -> Generator[None, None, None]:
     except Exception:
         _start(ctx)  # an unexpected failure is still a run, ended FAILED with its traceback
         raise
-    _start(ctx)
+    _start_unless_done(ctx)
 
 
 @hookimpl(wrapper=True)

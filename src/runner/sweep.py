@@ -1,0 +1,181 @@
+"""Sweeps: a grid of params run as nested child runs under one parent run.
+
+Every grid point is validated before anything runs. Points whose content key already has a
+FINISHED run are skipped (``force`` re-runs them), so re-running an interrupted sweep completes
+only what is missing. With ``parallel > 1`` points run in worker processes; writes to the sqlite
+store are retried when SQLite reports the database locked (see :data:`runner.tracking.retry_locked`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import multiprocessing
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from runner.errors import InputError
+from runner.plugins import Plugins, load_plugins
+from runner.registry import Registry
+from runner.runs import ResolvedRun, RunOutcome, execute, resolve, resolve_config
+
+PARENT_TAG = "mlflow.parentRunId"
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One grid point: its overrides and the validated run they make."""
+
+    overrides: dict[str, Any]
+    resolved: ResolvedRun
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A finished sweep: its parent run, one outcome per point, and the best point."""
+
+    parent_run_id: str
+    points: list[SweepPoint]
+    outcomes: list[RunOutcome]
+    metric: str | None
+    best: RunOutcome | None
+
+
+def parse_grid(items: Iterable[str]) -> dict[str, list[Any]]:
+    """``["C=0.1,1", "hidden_units=[32],[64,32]"]`` -> ``{"C": [0.1, 1], "hidden_units": [...]}``."""
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not key.strip() or not values.strip():
+            raise InputError(f"--grid expects key=v1,v2,..., got {item!r}")
+        try:
+            parsed = yaml.safe_load(f"[{values}]")
+        except yaml.YAMLError:
+            raise InputError(f"--grid {key}: cannot parse values {values!r}") from None
+        grid[key.strip()] = parsed
+    return grid
+
+
+def expand(grid: Mapping[str, list[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the grid's values, in the order the keys were given."""
+    keys = list(grid)
+    return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+
+
+def plan(
+    name: str,
+    grid_items: Iterable[str],
+    *,
+    plugins: Plugins,
+    registry: Registry,
+    overrides: Iterable[str] = (),
+    experiment_name: str | None = None,
+) -> list[SweepPoint]:
+    """Expand the registry entry's ``sweep:`` block and ``--grid`` values; validate every point."""
+    entry = registry.experiments.get(name)
+    grid = {**((entry.sweep or {}) if entry else {}), **parse_grid(grid_items)}
+    if not grid:
+        raise InputError(f"nothing to sweep for {name!r}: give --grid key=v1,v2 or a sweep: block")
+    fixed = list(overrides)
+    points = []
+    for combo in expand(grid):
+        label = f"{name} [{', '.join(f'{k}={v}' for k, v in combo.items())}]"
+        try:
+            resolved = resolve(name, [*fixed, *(f"{k}={_yaml(v)}" for k, v in combo.items())],
+                               plugins=plugins, registry=registry, experiment_name=experiment_name)
+        except InputError as exc:
+            raise InputError(f"grid point {label}: {exc}") from None
+        points.append(SweepPoint(combo, resolved))
+    return points
+
+
+def _yaml(value: Any) -> str:
+    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("\n...")
+
+
+def run_sweep(
+    name: str,
+    points: list[SweepPoint],
+    plugins: Plugins,
+    *,
+    tracking_uri: str,
+    parallel: int = 1,
+    force: bool = False,
+    on_outcome: Callable[[SweepPoint, RunOutcome], None] | None = None,
+) -> SweepResult:
+    """Run every point as a child of a new parent run; rank by the type's primary metric."""
+    from runner import tracking
+
+    first = points[0].resolved
+    parent = tracking.start_parent_run(
+        tracking_uri, first.experiment_name, f"sweep {name}",
+        params={k: _yaml([p.overrides[k] for p in points]) for k in points[0].overrides},
+        tags={"runner.sweep": name, "runner.experiment_type": first.experiment_type.id,
+              "runner.sweep.points": str(len(points))},
+    )
+    tags = {PARENT_TAG: parent, "runner.sweep": name}
+    outcomes: list[RunOutcome | None] = [None] * len(points)
+    status = "FAILED"
+    try:
+        for index, outcome in _run_points(points, plugins, tracking_uri, tags, parallel, force):
+            outcomes[index] = outcome
+            if on_outcome:
+                on_outcome(points[index], outcome)
+        status = "FINISHED" if all(o and o.status in {"FINISHED", "SKIPPED"} for o in outcomes) else "FAILED"
+    except KeyboardInterrupt:
+        status = "KILLED"
+        raise
+    finally:
+        done = [o for o in outcomes if o is not None]
+        spec = first.experiment_type.primary
+        best = _best(done, spec.name, spec.direction) if spec else None
+        tracking.finish_parent_run(tracking_uri, parent, status, done, spec.name if spec else None, best)
+    return SweepResult(parent, points, [o for o in outcomes if o is not None],
+                       spec.name if spec else None, best)
+
+
+def _best(outcomes: list[RunOutcome], metric: str, direction: str) -> RunOutcome | None:
+    scored = [o for o in outcomes if metric in o.metrics and o.status in {"FINISHED", "SKIPPED"}]
+    if not scored:
+        return None
+    pick = max if direction == "maximize" else min
+    return pick(scored, key=lambda o: o.metrics[metric])
+
+
+def _run_points(
+    points: list[SweepPoint], plugins: Plugins, tracking_uri: str, tags: dict[str, str],
+    parallel: int, force: bool,
+) -> Iterable[tuple[int, RunOutcome]]:
+    if parallel <= 1:
+        for index, point in enumerate(points):
+            yield index, execute(point.resolved, plugins, tracking_uri=tracking_uri, tags=tags,
+                                 skip_if_done=not force)
+        return
+    # forkserver: workers fork from a clean server process that preloaded the heavy modules
+    # once, instead of inheriting this process's open database connections.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["runner.tracking", "runner.runs"])
+    with ProcessPoolExecutor(max_workers=parallel, mp_context=context) as pool:
+        futures = {
+            pool.submit(_worker, point.resolved.config, tracking_uri, tags, force): index
+            for index, point in enumerate(points)
+        }
+        for future in as_completed(futures):
+            yield futures[future], RunOutcome(**future.result())
+
+
+_worker_plugins: Plugins | None = None
+
+
+def _worker(config: dict[str, Any], tracking_uri: str, tags: dict[str, str], force: bool) -> dict[str, Any]:
+    """Run one point in a worker process; plugins are discovered once per worker."""
+    global _worker_plugins
+    _worker_plugins = _worker_plugins or load_plugins()
+    resolved = resolve_config(config, _worker_plugins)
+    outcome = execute(resolved, _worker_plugins, tracking_uri=tracking_uri, tags=tags,
+                      skip_if_done=not force)
+    return dataclasses.asdict(outcome)
