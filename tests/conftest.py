@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -50,13 +52,15 @@ class ToyExperiment:
 
     @hookimpl
     def runner_evaluate(self, ctx: RunContext) -> None:
-        ctx.log_metric("accuracy", 1.0 - ctx.params.lr)
+        ctx.log_metric("accuracy", 1.0 - ctx.params.lr + float(os.environ.get("TOY_DRIFT", "0")))
+        ctx.log_metric("eval_time_sec", time.perf_counter())
         self._maybe_fail(ctx, "evaluate")
 
     @hookimpl
     def runner_log(self, ctx: RunContext) -> None:
         ctx.log_text("the response", "response.txt")
-        ctx.log_table({"input": ["a", "b"], "score": [1, 0]}, "items.json")
+        answers = [f"{word} at lr {ctx.params.lr}" for word in ("a", "b")]
+        ctx.log_items({"input": ["a", "b"], "response": answers}, key="input", output="response")
         self._maybe_fail(ctx, "log")
 
 
@@ -69,6 +73,7 @@ TOY_TYPE = ExperimentType(
     metrics=(
         MetricSpec("accuracy", "maximize", "1 - lr"),
         MetricSpec("loss", "minimize", "1/(step+1)", per_step=True),
+        MetricSpec("eval_time_sec", "minimize", "a clock reading", deterministic=False),
     ),
 )
 

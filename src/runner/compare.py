@@ -11,6 +11,7 @@ from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 
 from runner.errors import InputError
+from runner.tracking import configure
 
 #: The per-item table plugins log (``ctx.log_items``) and the columns compare lines up.
 ITEMS_ARTIFACT = "items.json"
@@ -70,6 +71,7 @@ def _items(client: MlflowClient, run: Run) -> dict[str, str] | None:
 
 def compare(client: MlflowClient, run_ids: list[str]) -> Comparison:
     """Params that differ, every metric side by side with deltas against the first run."""
+    configure(client.tracking_uri)
     runs = [get_run(client, run_id) for run_id in run_ids]
     param_keys = sorted({k for r in runs for k in r.data.params})
     params = {k: [r.data.params.get(k) for r in runs] for k in param_keys}

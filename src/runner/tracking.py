@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 import traceback
@@ -16,8 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import mlflow
-from mlflow import MlflowClient
+# Artifact downloads (compare, reproduce) print no progress bars on the terminal.
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+import mlflow  # noqa: E402
+from mlflow import MlflowClient  # noqa: E402
 from mlflow.entities import Metric, Param, RunTag
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
 
@@ -40,12 +44,17 @@ CONTENT_KEY_TAG = "runner.content_key"
 
 #: MLflow loggers whose INFO lines (database creation, new experiment) are noise on a CLI.
 QUIET_LOGGERS = ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent")
+#: MLflow hints that a user of runner cannot act on (integer columns in a signature; a
+#: dataset source path that several source types could claim).
+QUIET_WARNINGS = ("Hint: Inferred schema contains integer", "The specified dataset source can be interpreted")
 
 
 def configure(tracking_uri: str) -> None:
     """Point the fluent API and the prompt registry at ``tracking_uri``."""
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for message in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=UserWarning)
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
 
@@ -181,18 +190,14 @@ class Tracker:
         flavor = getattr(mlflow, record.flavor)
         signature = None
         if record.input_example is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                signature = infer_signature(record.input_example, record.output_example)
-        with warnings.catch_warnings():  # schema hints about integer columns: not actionable here
-            warnings.simplefilter("ignore", UserWarning)
-            info = flavor.log_model(
-                record.model,
-                name=record.name,
-                signature=signature,
-                input_example=record.input_example,
-                pip_requirements=list(record.pip_requirements) or None,
-            )
+            signature = infer_signature(record.input_example, record.output_example)
+        info = flavor.log_model(
+            record.model,
+            name=record.name,
+            signature=signature,
+            input_example=record.input_example,
+            pip_requirements=list(record.pip_requirements) or None,
+        )
         self.client.set_tag(self.run_id, f"runner.model_uri.{record.name}", info.model_uri)
 
     # --- live services -------------------------------------------------------------------------
@@ -226,11 +231,9 @@ class Tracker:
 
 def mlflow_dataset(record: DatasetRecord) -> Any:
     """The MLflow dataset (with its digest) for a recorded DataFrame."""
-    with warnings.catch_warnings():  # "source can be interpreted in multiple ways": it is a path
-        warnings.simplefilter("ignore", UserWarning)
-        return mlflow.data.from_pandas(
-            record.frame, source=record.source, name=record.name, targets=record.targets
-        )
+    return mlflow.data.from_pandas(
+        record.frame, source=record.source, name=record.name, targets=record.targets
+    )
 
 
 def content_key(ctx: RunContext) -> str:

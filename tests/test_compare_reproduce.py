@@ -1,0 +1,97 @@
+"""`runner compare` and `runner reproduce` on real runs in a throwaway store."""
+
+from __future__ import annotations
+
+import json
+
+import mlflow
+import pytest
+from click.testing import CliRunner
+from mlflow import MlflowClient
+
+from runner import InputError
+from runner.cli import cli
+from runner.compare import compare, markdown, top_runs
+from runner.reproduce import REPRODUCES_TAG, reproduce
+from runner.runs import run_experiment
+
+
+@pytest.fixture
+def two_runs(make_plugins, tracking_uri):
+    plugins = make_plugins()
+    first = run_experiment("toy", {"lr": 0.1}, tracking_uri=tracking_uri, plugins=plugins)
+    second = run_experiment("toy", {"lr": 0.3, "steps": 2}, tracking_uri=tracking_uri, plugins=plugins)
+    return first.run_id, second.run_id
+
+
+def test_compare_shows_differing_params_metric_deltas_and_responses(two_runs, tracking_uri):
+    comparison = compare(MlflowClient(tracking_uri), list(two_runs))
+    assert comparison.params == {"derived": ["0.2", "0.6"], "lr": ["0.1", "0.3"], "steps": ["5", "2"]}
+    assert comparison.metrics["accuracy"] == pytest.approx([0.9, 0.7])
+    assert comparison.deltas["accuracy"][1] == pytest.approx(-0.2)
+    assert comparison.items == {"a": ["a at lr 0.1", "a at lr 0.3"], "b": ["b at lr 0.1", "b at lr 0.3"]}
+    table = markdown(comparison)
+    assert "| param lr | 0.1 | 0.3 |" in table
+    assert "| item a | a at lr 0.1 | a at lr 0.3 |" in table
+
+
+def test_top_runs_by_metric(two_runs, tracking_uri):
+    client = MlflowClient(tracking_uri)
+    assert top_runs(client, "toy-experiments", "accuracy", 1, maximize=True) == [two_runs[0]]
+    assert top_runs(client, "toy-experiments", "accuracy", 2, maximize=False) == [two_runs[1], two_runs[0]]
+
+
+def test_cli_compare_json_and_errors(two_runs, tracking_uri, make_plugins, monkeypatch):
+    monkeypatch.setattr("runner.plugins.load_plugins", lambda: make_plugins())
+    ok = CliRunner().invoke(cli, ["compare", *two_runs, "--tracking-uri", tracking_uri, "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["params"]["lr"] == ["0.1", "0.3"]
+    top = CliRunner().invoke(cli, ["compare", "--experiment", "toy-experiments", "--metric", "accuracy",
+                                   "--top", "2", "--tracking-uri", tracking_uri, "--markdown"])
+    assert top.exit_code == 0 and top.stdout.startswith("| ")
+    missing = CliRunner().invoke(cli, ["compare", two_runs[0], "0" * 32, "--tracking-uri", tracking_uri])
+    assert missing.exit_code == 2 and missing.stderr.strip() == f"error: no run with id {'0' * 32!r} in this tracking store"
+
+
+def test_reproduce_reruns_from_config_and_matches(make_plugins, tracking_uri):
+    plugins = make_plugins()
+    original = run_experiment("toy", {"lr": 0.2, "dataset.rows": 4}, tracking_uri=tracking_uri, plugins=plugins)
+    result = reproduce(original.run_id, plugins, tracking_uri=tracking_uri)
+    assert result.reproduced
+    new = MlflowClient(tracking_uri).get_run(result.outcome.run_id)
+    assert new.data.tags[REPRODUCES_TAG] == original.run_id
+    assert new.data.params["dataset.rows"] == "4"
+    diffs = {m.name: m for m in result.metrics}
+    assert diffs["accuracy"].difference == 0 and diffs["accuracy"].checked
+    assert not diffs["eval_time_sec"].checked  # a clock reading: reported, not held to tolerance
+
+
+def test_reproduce_fails_beyond_tolerance(make_plugins, tracking_uri, monkeypatch):
+    plugins = make_plugins()
+    original = run_experiment("toy", tracking_uri=tracking_uri, plugins=plugins)
+    monkeypatch.setenv("TOY_DRIFT", "0.01")
+    assert not reproduce(original.run_id, plugins, tracking_uri=tracking_uri).reproduced
+    assert reproduce(original.run_id, plugins, tracking_uri=tracking_uri, tolerance=0.02).reproduced
+    monkeypatch.setattr("runner.plugins.load_plugins", lambda: plugins)
+    cli_result = CliRunner().invoke(cli, ["reproduce", original.run_id, "--tracking-uri", tracking_uri])
+    assert cli_result.exit_code == 1
+    assert "did not reproduce within tolerance 0.0" in cli_result.stderr
+
+
+def test_reproduce_reports_environment_drift(make_plugins, tracking_uri):
+    plugins = make_plugins()
+    original = run_experiment("toy", tracking_uri=tracking_uri, plugins=plugins)
+    MlflowClient(tracking_uri).set_tag(original.run_id, "runner.plugin.version", "0.0.1")
+    drift = reproduce(original.run_id, plugins, tracking_uri=tracking_uri).drift
+    assert any(d.what.startswith("plugin") and d.original == "0.0.1" for d in drift)
+
+
+def test_reproduce_refuses_runs_not_made_by_runner(make_plugins, tracking_uri):
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_experiment("made-by-hand")
+    with mlflow.start_run() as run:
+        mlflow.log_metric("accuracy", 0.5)
+    with pytest.raises(InputError, match="has no config.json: it was not made by runner"):
+        reproduce(run.info.run_id, make_plugins(), tracking_uri=tracking_uri)
+    with pytest.raises(InputError, match="no run with id"):
+        reproduce("f" * 32, make_plugins(), tracking_uri=tracking_uri)
