@@ -76,7 +76,7 @@ retry_locked = retry(
 
 def param_value(key: str, value: Any) -> str:
     """MLflow's string for a param; too-long values become a pointer into ``config.json``."""
-    text = value if isinstance(value, str) else json.dumps(value)
+    text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
     if len(text) > MAX_PARAM_LENGTH:
         return f"<{len(text)} chars: see {CONFIG_ARTIFACT} params.{key}>"
     return text

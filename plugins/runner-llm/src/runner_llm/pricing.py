@@ -122,7 +122,10 @@ def cost_usd(params: BackendParams, usage: Usage | Iterable[Usage]) -> float | N
     names the model (then per-token). API backends: tokens x table price. ``None`` when the
     price is unknown.
     """
-    totals = usage if hasattr(usage, "prompt_tokens") else UsageTotals.of(usage)  # type: ignore[arg-type]
+    if hasattr(usage, "prompt_tokens"):
+        totals: Usage = usage  # type: ignore[assignment]
+    else:
+        totals = UsageTotals.of(usage)  # type: ignore[arg-type]
     price = price_for(params)
     if price is None and params.is_local:
         return totals.latency_sec / 3600.0 * params.usd_per_hour

@@ -70,4 +70,6 @@ class LlamaCppBackend:
                 finish_reason=choice.get("finish_reason"),
             )
         except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise MalformedResponseError(f"llama.cpp returned no usable completion: {exc}") from exc
+            raise MalformedResponseError(
+                f"llama.cpp returned no usable completion (missing {exc})"
+            ) from exc

@@ -8,6 +8,9 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,3 +91,24 @@ def converted_dir(source: ModelSource) -> Path:
     stat = gguf.stat()
     digest = hashlib.sha256(f"{gguf.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode())
     return cache_root() / "llm" / f"{source.name}-{digest.hexdigest()[:12]}"
+
+
+def publish_dir(target: Path, write: Callable[[Path], None], marker: str = "config.json") -> None:
+    """Create folder ``target`` atomically: ``write`` fills a temp folder, then one rename.
+
+    Safe when several processes race: the first rename wins, the others find ``target``
+    complete (it contains ``marker``) and drop their copy. Readers never see a half-written
+    folder.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the cache is meant to be shared
+    try:
+        write(tmp)
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if not (target / marker).is_file():  # not a lost race: a real failure
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

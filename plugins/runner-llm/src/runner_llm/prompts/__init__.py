@@ -74,7 +74,8 @@ def load_template(name: str, version: int, user_dir: str | Path | None = None) -
     for folder in _search_dirs(user_dir):
         path = folder / name / f"v{version}.txt"
         if path.is_file():
-            return PromptTemplate(name, version, path.read_text(encoding="utf-8").rstrip("\n"), path)
+            text = path.read_text(encoding="utf-8").rstrip("\n")
+            return PromptTemplate(name, version, text, path)
     known = available(user_dir)
     if name not in known:
         names = ", ".join(known) or "none"
@@ -96,5 +97,6 @@ def render(template: str | PromptTemplate, variables: Mapping[str, Any]) -> str:
     text = template.text if isinstance(template, PromptTemplate) else template
     missing = missing_variables(text, variables)
     if missing:
-        raise InputError(f"prompt variable {missing[0]!r} is missing (needs: {', '.join(missing)})")
+        needs = ", ".join(missing)
+        raise InputError(f"prompt variable {missing[0]!r} is missing (missing: {needs})")
     return PLACEHOLDER.sub(lambda m: str(variables[m.group(1)]), text)

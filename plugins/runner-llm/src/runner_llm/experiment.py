@@ -1,0 +1,168 @@
+"""The ``llm-prompt`` run: render a prompt version over an input set, ask the LLM, score answers.
+
+prepare: load template + items (every item must fill every placeholder), load the backend.
+execute: register the template in the Prompt Registry, answer item by item (traced, per-item
+metrics as steps). evaluate: usage, cost and quality means. log: prompt.txt, response.txt,
+items.json. If a call fails mid-way, what was answered is evaluated and logged before re-raising.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from runner import RunContext, hookimpl
+
+from runner_llm import prompts
+from runner_llm.backends import Backend, Completion, get_backend
+from runner_llm.calls import iter_calls, log_usage_metrics
+from runner_llm.data import Item, load_items
+from runner_llm.params import LlmPromptParams
+from runner_llm.pricing import load_prices
+from runner_llm.quality import SCORERS, score_all
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """One answered item with its scores (empty when the item has no ``expected``)."""
+
+    item: Item
+    rendered: str
+    completion: Completion
+    scores: dict[str, float]
+
+
+def _cell(value: Any) -> Any:
+    """Strings (and None) as they are; lists and other values as JSON text."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+class LlmPromptExperiment:
+    """Implementation of the ``llm-prompt`` experiment type."""
+
+    @hookimpl
+    def runner_prepare(self, ctx: RunContext) -> None:
+        """Check template, items and pricing file; load the backend (model loads here)."""
+        params: LlmPromptParams = ctx.params  # type: ignore[assignment]
+        template = prompts.load_template(
+            params.prompt_name, params.prompt_version, params.prompts_dir
+        )
+        items, source = load_items(params, template)
+        load_prices(params.pricing_file)
+        backend = get_backend(params)
+        ctx.state.update(template=template, items=items, backend=backend, results=[])
+        ctx.set_tag("runner.llm.prompt_file", template.path)
+        ctx.set_tag("runner.llm.input_source", source)
+        self._log_dataset(ctx, items, source)
+
+    @staticmethod
+    def _log_dataset(ctx: RunContext, items: list[Item], source: str) -> None:
+        import pandas as pd
+
+        rows = [
+            {**{k: _cell(v) for k, v in item.variables.items()}, "expected": _cell(item.expected)}
+            for item in items
+        ]
+        frame = pd.DataFrame(rows)
+        has_expected = frame["expected"].notna().any()
+        name = source.rsplit("/", 1)[-1]
+        ctx.log_dataset(
+            frame, name=name, source=source, targets="expected" if has_expected else None,
+            context="evaluation",
+        )
+
+    @hookimpl
+    def runner_execute(self, ctx: RunContext) -> None:
+        """Register the prompt, then answer every item; keep partial results on failure."""
+        params: LlmPromptParams = ctx.params  # type: ignore[assignment]
+        template: prompts.PromptTemplate = ctx.state["template"]
+        items: list[Item] = ctx.state["items"]
+        backend: Backend = ctx.state["backend"]
+        results: list[ItemResult] = ctx.state["results"]
+
+        ref = ctx.register_prompt(template.name, template.text)
+        ctx.log_param("prompt_uri", ref.uri)
+        ctx.set_tag("runner.llm.prompt_registry_version", ref.version)
+        ctx.set_tag("runner.llm.backend_model", backend.model)
+
+        rendered = [prompts.render(template, item.variables) for item in items]
+        requests = [[{"role": "user", "content": text}] for text in rendered]
+        try:
+            for call in iter_calls(
+                ctx, backend, requests, span_name=f"{template.name}-v{template.version}",
+                description=f"{params.backend}:{params.llm_model}", total=len(requests),
+            ):
+                item = items[call.index]
+                scores = (
+                    score_all(call.completion.text, item.expected)
+                    if item.expected is not None else {}
+                )
+                if scores:
+                    ctx.log_metrics({f"item_{k}": v for k, v in scores.items()}, step=call.index)
+                results.append(ItemResult(item, rendered[call.index], call.completion, scores))
+        except BaseException:
+            # Keep what was answered: metrics and artifacts for the items done so far.
+            ctx.set_tag("runner.llm.items_answered", f"{len(results)}/{len(items)}")
+            if results:
+                with contextlib.suppress(Exception):  # never mask the call's own error
+                    self.runner_evaluate(ctx)
+                    self.runner_log(ctx)
+            raise
+
+    @hookimpl
+    def runner_evaluate(self, ctx: RunContext) -> None:
+        """Usage metrics (latency, tokens, cost) and the mean of each quality score."""
+        params: LlmPromptParams = ctx.params  # type: ignore[assignment]
+        results: list[ItemResult] = ctx.state["results"]
+        ctx.log_metric("items", len(results))
+        log_usage_metrics(ctx, params, [r.completion for r in results])
+        scored = [r.scores for r in results if r.scores]
+        if scored:
+            ctx.log_metrics({name: _mean([s[name] for s in scored]) for name in SCORERS})
+            ctx.log_metric("items_with_expected", len(scored))
+
+    @hookimpl
+    def runner_log(self, ctx: RunContext) -> None:
+        """prompt.txt (template + rendered example), response.txt, items.json table."""
+        template: prompts.PromptTemplate = ctx.state["template"]
+        results: list[ItemResult] = ctx.state["results"]
+        example = results[0].rendered if results else ""
+        ctx.log_text(
+            f"# prompt {template.name} v{template.version} ({template.path.name})\n"
+            f"{template.text}\n\n# rendered example (item 0)\n{example}\n",
+            "prompt.txt",
+        )
+        ctx.log_text(
+            "".join(f"### item {i}\n{r.completion.text}\n\n" for i, r in enumerate(results)),
+            "response.txt",
+        )
+        ctx.log_items(self._table(results), key="input", output="response")
+
+    @staticmethod
+    def _table(results: list[ItemResult]) -> dict[str, list[Any]]:
+        """One row per item: input, rendered prompt, response, tokens, latency, scores."""
+        columns: dict[str, list[Any]] = {
+            "index": [], "input": [], "rendered_prompt": [], "response": [], "expected": [],
+            "prompt_tokens": [], "completion_tokens": [], "latency_sec": [],
+            **{name: [] for name in SCORERS},
+        }
+        for i, r in enumerate(results):
+            columns["index"].append(i)
+            columns["input"].append(json.dumps(r.item.variables, ensure_ascii=False))
+            columns["rendered_prompt"].append(r.rendered)
+            columns["response"].append(r.completion.text)
+            columns["expected"].append(_cell(r.item.expected))
+            columns["prompt_tokens"].append(r.completion.prompt_tokens)
+            columns["completion_tokens"].append(r.completion.completion_tokens)
+            columns["latency_sec"].append(round(r.completion.latency_sec, 4))
+            for name in SCORERS:
+                columns[name].append(r.scores.get(name))
+        return columns

@@ -1,0 +1,39 @@
+"""Params of the ``llm-prompt`` experiment type: a backend, a prompt version, an input set."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from runner_llm.backends.base import BackendParams
+
+
+class LlmPromptParams(BackendParams):
+    """Evaluate one version of a prompt template over an input set (or one input)."""
+
+    prompt_name: str = Field(
+        "qa", description="Prompt template name: the folder <prompts_dir>/<prompt_name>/."
+    )
+    prompt_version: int = Field(
+        1, ge=1, description="Template version: selects the file v<prompt_version>.txt."
+    )
+    prompts_dir: str | None = Field(
+        None,
+        description="Your own prompts folder (<name>/v<N>.txt), searched before the bundled one.",
+    )
+    input_path: str | None = Field(
+        None,
+        description="JSONL input set: one object of template variables per line, optionally "
+        "with 'expected' (string or list of accepted answers). Default: the bundled "
+        "24-question qa_facts.jsonl.",
+    )
+    input: str | None = Field(
+        None,
+        description="Run a single input instead of input_path: the value of the template's "
+        "only variable, or a JSON object of variables.",
+    )
+    expected: str | None = Field(
+        None, description="Expected answer for the single `input` (enables quality metrics)."
+    )
+    max_items: int | None = Field(
+        None, ge=1, description="Use only the first N items of the input set."
+    )

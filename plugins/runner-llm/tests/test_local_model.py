@@ -1,0 +1,56 @@
+"""The real SmolLM2-135M through the local backend, and a whole run read back from MLflow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from mlflow import MlflowClient
+
+from runner.runs import run_experiment
+from runner_llm.backends import BackendParams, get_backend
+from runner_llm.backends.models import converted_dir, resolve_model
+
+pytestmark = pytest.mark.slow
+
+QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+def test_local_backend_is_cached_greedy_and_counts_tokens() -> None:
+    backend = get_backend(BackendParams(max_tokens=12))
+    assert get_backend(BackendParams(max_tokens=12)) is backend
+    sampled = get_backend(BackendParams(max_tokens=12, temperature=0.7))
+    assert sampled is not backend and sampled.loaded is backend.loaded  # one model in memory
+    first, second = backend.complete(QUESTION), backend.complete(QUESTION)
+    assert first.text and first.text == second.text  # greedy decoding is deterministic
+    assert 0 < first.completion_tokens <= 12
+    assert first.prompt_tokens > len("What is the capital of France?".split())
+    assert converted_dir(resolve_model("SmolLM2-135M-Instruct")).joinpath(
+        "model.safetensors").is_file()
+
+
+def test_local_run_answers_items_and_reads_back(tracking_uri: str) -> None:
+    outcome = run_experiment(
+        "llm-prompt", {"max_items": 3, "max_tokens": 16, "prompt_version": 2},
+        tracking_uri=tracking_uri,
+    )
+    assert outcome.status == "FINISHED", outcome.error
+    client = MlflowClient(tracking_uri)
+    run = client.get_run(outcome.run_id)
+    metrics = run.data.metrics
+    assert metrics["items"] == 3
+    assert metrics["completion_tokens"] <= 3 * 16
+    assert metrics["tokens_used"] == metrics["prompt_tokens"] + metrics["completion_tokens"]
+    assert metrics["tokens_per_sec"] > 0 and metrics["latency_sec"] > 0
+    assert metrics["cost_usd"] == pytest.approx(
+        metrics["latency_sec"] * 3 / 3600 * 0.10, rel=1e-6
+    )
+    for name in ("exact_match", "token_f1", "rouge_l", "contains_match"):
+        assert 0.0 <= metrics[name] <= 1.0
+    assert run.data.params["backend"] == "local"
+    assert run.data.params["prompt_uri"].startswith("prompts:/qa/")
+    table = json.loads(Path(client.download_artifacts(outcome.run_id, "items.json")).read_text())
+    responses = [row[table["columns"].index("response")] for row in table["data"]]
+    assert len(responses) == 3 and all(isinstance(r, str) for r in responses)
+    assert any(r.strip() for r in responses)

@@ -1,0 +1,162 @@
+"""Whole llm-prompt runs through the core, against the loopback chat-completions server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pytest
+from mlflow import MlflowClient
+
+from runner import InputError
+from runner.runs import run_experiment
+
+pytestmark = pytest.mark.slow
+
+KEY = "sk-never-log-me-42"
+
+
+def _overrides(server: Any, **extra: Any) -> dict[str, Any]:
+    return {"backend": "openai", "llm_model": "test-model", "base_url": server.base_url,
+            "api_key_env": "RUNNER_LLM_TEST_KEY", "max_retries": 0, "timeout_sec": 5,
+            "max_items": 4, **extra}
+
+
+def _artifact(client: MlflowClient, run_id: str, name: str) -> str:
+    return Path(client.download_artifacts(run_id, name)).read_text()
+
+
+def _traces(tracking_uri: str, run_id: str) -> list[Any]:
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.flush_trace_async_logging()
+    return mlflow.search_traces(run_id=run_id, return_type="list")
+
+
+def test_run_logs_params_metrics_artifacts_and_traces(
+    chat_server: Any, tracking_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNNER_LLM_TEST_KEY", KEY)
+    chat_server.answers = {"France": "Paris", "Japan": "The capital is Tokyo."}
+    with pytest.warns(RuntimeWarning, match="no price for model 'test-model'"):
+        outcome = run_experiment("llm-prompt", _overrides(chat_server, prompt_version=2),
+                                 tracking_uri=tracking_uri)
+    assert outcome.status == "FINISHED", outcome.error
+    client = MlflowClient(tracking_uri)
+    run = client.get_run(outcome.run_id)
+    params, metrics, tags = run.data.params, run.data.metrics, run.data.tags
+    assert (params["prompt_name"], params["prompt_version"]) == ("qa", "2")
+    assert params["prompt_uri"] == "prompts:/qa/1"
+    assert (params["llm_model"], params["backend"]) == ("test-model", "openai")
+    assert {"temperature", "max_tokens"} <= set(params)
+    # 4 items: Paris (exact), Tokyo (contained), two 'unknown'
+    assert metrics["exact_match"] == pytest.approx(1 / 4)
+    assert metrics["contains_match"] == pytest.approx(2 / 4)
+    sent = [r["json"]["messages"][0]["content"] for r in chat_server.requests]
+    usage = sum(len(s.split()) for s in sent) + sum(len(a.split()) for a in
+                                                     ["Paris", "The capital is Tokyo.",
+                                                      "unknown", "unknown"])
+    assert metrics["tokens_used"] == usage
+    assert metrics["latency_p50_sec"] <= metrics["latency_p95_sec"]
+    assert "cost_usd" not in metrics
+    assert tags["runner.llm.price_unknown"] == "test-model"
+    assert len(client.get_metric_history(outcome.run_id, "item_latency_sec")) == 4
+
+    prompt_txt = _artifact(client, outcome.run_id, "prompt.txt")
+    assert "{{question}}" in prompt_txt and sent[0] in prompt_txt
+    assert "Tokyo" in _artifact(client, outcome.run_id, "response.txt")
+    table = json.loads(_artifact(client, outcome.run_id, "items.json"))
+    assert len(table["data"]) == 4 and "rendered_prompt" in table["columns"]
+
+    traces = _traces(tracking_uri, outcome.run_id)
+    assert len(traces) == 4
+    span = traces[0].data.spans[0]
+    assert span.span_type == "LLM"
+    assert span.attributes["mlflow.chat.tokenUsage"]["total_tokens"] > 0
+
+    logged = json.dumps([params, tags]) + prompt_txt + _artifact(client, outcome.run_id,
+                                                                 "config.json")
+    assert KEY not in logged
+    assert chat_server.requests[0]["headers"]["Authorization"] == f"Bearer {KEY}"
+
+
+def test_pricing_file_gives_cost(chat_server: Any, tracking_uri: str, tmp_path: Path) -> None:
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("models:\n  test-model: {input_per_1m: 1000, output_per_1m: 2000}\n")
+    outcome = run_experiment("llm-prompt", _overrides(chat_server, pricing_file=str(prices)),
+                             tracking_uri=tracking_uri)
+    m = outcome.metrics
+    assert m["cost_usd"] == pytest.approx(
+        (m["prompt_tokens"] * 1000 + m["completion_tokens"] * 2000) / 1e6
+    )
+    assert m["cost_usd"] > 0
+
+
+def test_failure_mid_run_keeps_answered_items(chat_server: Any, tracking_uri: str) -> None:
+    chat_server.script = [chat_server.reply(), chat_server.reply(),
+                          chat_server.reply(401, {"error": {"message": "key revoked"}})]
+    outcome = run_experiment("llm-prompt", _overrides(chat_server), tracking_uri=tracking_uri)
+    assert outcome.status == "FAILED"
+    assert "BackendAuthError" in outcome.error and "401" in outcome.error
+    client = MlflowClient(tracking_uri)
+    run = client.get_run(outcome.run_id)
+    assert run.data.tags["runner.llm.items_answered"] == "2/4"
+    assert run.data.metrics["items"] == 2
+    assert len(client.get_metric_history(outcome.run_id, "item_latency_sec")) == 2
+    table = json.loads(_artifact(client, outcome.run_id, "items.json"))
+    assert len(table["data"]) == 2
+
+
+def test_prompt_registry_dedupes_and_versions(
+    chat_server: Any, tracking_uri: str, tmp_path: Path
+) -> None:
+    def uri(**extra: Any) -> str:
+        outcome = run_experiment("llm-prompt", _overrides(chat_server, max_items=1, **extra),
+                                 tracking_uri=tracking_uri)
+        return MlflowClient(tracking_uri).get_run(outcome.run_id).data.params["prompt_uri"]
+
+    assert uri() == "prompts:/qa/1"
+    assert uri() == "prompts:/qa/1"  # same text: no new version
+    mine = tmp_path / "prompts" / "qa"
+    mine.mkdir(parents=True)
+    (mine / "v1.txt").write_text("Reply tersely. {{question}}\n")
+    assert uri(prompts_dir=str(tmp_path / "prompts")) == "prompts:/qa/2"
+    assert uri(prompt_version=3) == "prompts:/qa/3"
+    assert uri() == "prompts:/qa/1"
+    versions = MlflowClient(tracking_uri).search_prompt_versions("qa")
+    assert len(versions.to_list() if hasattr(versions, "to_list") else versions) == 3
+
+
+def _no_runs(tracking_uri: str) -> bool:
+    client = MlflowClient(tracking_uri)
+    exp = client.get_experiment_by_name("llm-experiments")
+    return exp is None or not client.search_runs([exp.experiment_id])
+
+
+def test_bad_inputs_fail_before_a_run_exists(tracking_uri: str, tmp_path: Path) -> None:
+    bad = tmp_path / "in.jsonl"
+    bad.write_text('{"question": "ok?"}\n{"query": "where?"}\n')
+    with pytest.raises(InputError, match="line 2: missing prompt variable 'question'"):
+        run_experiment("llm-prompt", {"input_path": str(bad)}, tracking_uri=tracking_uri)
+    with pytest.raises(InputError, match="unknown local model 'no-such-model'"):
+        run_experiment("llm-prompt", {"llm_model": "no-such-model"}, tracking_uri=tracking_uri)
+    with pytest.raises(InputError, match="llama-cpp-python"):
+        run_experiment("llm-prompt", {"backend": "llama-cpp"}, tracking_uri=tracking_uri)
+    with pytest.raises(InputError, match="unknown backend"):
+        run_experiment("llm-prompt", {"backend": "bard"}, tracking_uri=tracking_uri)
+    assert _no_runs(tracking_uri)
+
+
+def test_single_input_without_expected(chat_server: Any, tracking_uri: str) -> None:
+    chat_server.answers = {"moon": "No."}
+    overrides = _overrides(chat_server, input="Is the moon made of cheese?")
+    del overrides["max_items"]
+    outcome = run_experiment("llm-prompt", overrides, tracking_uri=tracking_uri)
+    assert outcome.status == "FINISHED", outcome.error
+    assert outcome.metrics["items"] == 1 and "token_f1" not in outcome.metrics
+    client = MlflowClient(tracking_uri)
+    table = json.loads(_artifact(client, outcome.run_id, "items.json"))
+    assert table["data"][0][table["columns"].index("response")] == "No."
+    assert [r["json"]["messages"][0]["content"] for r in chat_server.requests] == \
+        ["Is the moon made of cheese?"]
