@@ -110,6 +110,7 @@ class RunContext:
     :ivar metrics: the final value of every metric recorded so far.
     :ivar plugin: the plugin that provides the experiment type.
     :ivar skip_if_done: skip the run when a FINISHED run has the same content key (sweeps).
+    :ivar probe_only: stop after ``runner_prepare`` without creating a run (skip checks).
     """
 
     experiment_type: ExperimentType
@@ -124,6 +125,7 @@ class RunContext:
     plugin: PluginInfo | None = None
     show_progress: bool = True
     skip_if_done: bool = False
+    probe_only: bool = False
     state: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None
     status: str | None = None

@@ -145,6 +145,24 @@ def execute(
     input was rejected before a run existed, and re-raises ``KeyboardInterrupt`` once the run is
     marked KILLED.
     """
+    outcome = _lifecycle(resolved, plugins, tracking_uri, run_name, show_progress, tags,
+                         skip_if_done, probe_only=False)
+    assert outcome is not None
+    return outcome
+
+
+def find_done(resolved: ResolvedRun, plugins: Plugins, tracking_uri: str) -> RunOutcome | None:
+    """The SKIPPED outcome if a FINISHED run has ``resolved``'s content key, else ``None``.
+
+    Runs only ``runner_prepare`` (the content key needs the data's digest) and creates no run.
+    """
+    return _lifecycle(resolved, plugins, tracking_uri, None, False, None, True, probe_only=True)
+
+
+def _lifecycle(
+    resolved: ResolvedRun, plugins: Plugins, tracking_uri: str | None, run_name: str | None,
+    show_progress: bool, tags: Mapping[str, str] | None, skip_if_done: bool, *, probe_only: bool,
+) -> RunOutcome | None:
     # torch's OpenMP threads otherwise spin between ops: 6x slower small-model inference on a
     # 2-core machine. Only effective before the implementation imports torch.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -171,7 +189,8 @@ def execute(
         entry_name=resolved.entry_name,
         plugin=resolved.plugin,
         show_progress=show_progress,
-        skip_if_done=skip_if_done,
+        skip_if_done=skip_if_done or probe_only,
+        probe_only=probe_only,
     )
     ctx.pending.params.update(flatten(config["params"]))
     ctx.pending.tags.update(tags or {})
@@ -179,6 +198,8 @@ def execute(
     error: BaseException | None = None
     try:
         manager.hook.runner_prepare(ctx=ctx)
+        if probe_only:
+            return None
         manager.hook.runner_execute(ctx=ctx)
         manager.hook.runner_evaluate(ctx=ctx)
         manager.hook.runner_log(ctx=ctx)
@@ -186,7 +207,8 @@ def execute(
         error = exc
     finally:
         try:
-            manager.hook.runner_finish(ctx=ctx, error=error)
+            if not probe_only or error is not None:  # a probe that found nothing is no run
+                manager.hook.runner_finish(ctx=ctx, error=error)
         finally:
             manager.unregister(implementation)
             shutil.rmtree(workdir, ignore_errors=True)

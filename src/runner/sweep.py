@@ -21,7 +21,7 @@ import yaml
 from runner.errors import InputError
 from runner.plugins import Plugins, load_plugins
 from runner.registry import Registry
-from runner.runs import ResolvedRun, RunOutcome, execute, resolve, resolve_config
+from runner.runs import ResolvedRun, RunOutcome, execute, find_done, resolve, resolve_config
 
 PARENT_TAG = "mlflow.parentRunId"
 
@@ -155,14 +155,24 @@ def _run_points(
             yield index, execute(point.resolved, plugins, tracking_uri=tracking_uri, tags=tags,
                                  skip_if_done=not force)
         return
+    # Points already done are found here, so a sweep that is all done starts no worker.
+    todo = []
+    for index, point in enumerate(points):
+        done = None if force else find_done(point.resolved, plugins, tracking_uri)
+        if done is not None:
+            yield index, done
+        else:
+            todo.append(index)
+    if not todo:
+        return
     # forkserver: workers fork from a clean server process that preloaded the heavy modules
     # once, instead of inheriting this process's open database connections.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["runner.tracking", "runner.runs"])
-    with ProcessPoolExecutor(max_workers=parallel, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(parallel, len(todo)), mp_context=context) as pool:
         futures = {
-            pool.submit(_worker, point.resolved.config, tracking_uri, tags, force): index
-            for index, point in enumerate(points)
+            pool.submit(_worker, points[index].resolved.config, tracking_uri, tags, force): index
+            for index in todo
         }
         for future in as_completed(futures):
             yield futures[future], RunOutcome(**future.result())

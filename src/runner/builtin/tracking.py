@@ -32,7 +32,8 @@ def _start_unless_done(ctx: RunContext) -> None:
         done = find_finished_run(ctx.tracking_uri, ctx.experiment_name, key)
         if done is not None:
             raise RunSkipped(done.info.run_id)
-    _start(ctx)
+    if not ctx.probe_only:
+        _start(ctx)
 
 
 @hookimpl(wrapper=True)
