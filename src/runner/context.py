@@ -48,6 +48,7 @@ class ModelRecord:
     input_example: Any = None
     output_example: Any = None
     pip_requirements: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -194,14 +195,18 @@ class RunContext:
         input_example: Any = None,
         output_example: Any = None,
         pip_requirements: Iterable[str] = (),
+        **options: Any,
     ) -> None:
         """Record a trained model; the signature is inferred from the two examples.
 
         :param flavor: an MLflow flavor module name, e.g. ``"sklearn"`` or ``"pytorch"``.
         :param pip_requirements: explicit requirements (inferring them costs seconds per call).
+        :param options: flavor-specific arguments passed on to ``mlflow.<flavor>.log_model``,
+            e.g. ``skops_trusted_types`` for scikit-learn models with trees.
         """
         self.pending.models.append(
-            ModelRecord(model, flavor, name, input_example, output_example, tuple(pip_requirements))
+            ModelRecord(model, flavor, name, input_example, output_example,
+                        tuple(pip_requirements), dict(options))
         )
 
     def log_dataset(

@@ -197,6 +197,7 @@ class Tracker:
             signature=signature,
             input_example=record.input_example,
             pip_requirements=list(record.pip_requirements) or None,
+            **record.options,
         )
         self.client.set_tag(self.run_id, f"runner.model_uri.{record.name}", info.model_uri)
 

@@ -82,7 +82,7 @@ def _load_csv(path: Path, target: str | None) -> TabularData:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"dataset.path: cannot read {path} as CSV: {first_line}") from None
     if frame.shape[1] < 2:
-        raise InputError(f"dataset.path: {path} needs at least one feature column and a label column")
+        raise InputError(f"dataset.path: {path} needs feature columns and a label column")
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     target = target if target is not None else columns[-1]
@@ -107,7 +107,7 @@ def _load_csv(path: Path, target: str | None) -> TabularData:
         raise InputError(f"dataset.path: missing values in {path.name} columns {_preview(missing)}")
     if ptypes.is_float_dtype(labels) and not np.all(np.mod(labels.to_numpy(), 1) == 0):
         raise InputError(
-            f"dataset.target: {target!r} holds continuous numbers; classification needs class labels"
+            f"dataset.target: {target!r} holds continuous numbers; classification needs labels"
         )
     if ptypes.is_float_dtype(labels):
         labels = labels.astype("int64")

@@ -1,4 +1,4 @@
-"""The ``sklearn`` experiment: load and split, fit (and cross-validate), score, hand results over."""
+"""The ``sklearn`` experiment: load and split, fit (and cross-validate), score, hand over."""
 
 from __future__ import annotations
 
@@ -8,17 +8,16 @@ import warnings
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import sklearn
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import StratifiedKFold, cross_validate
 
 from runner import InputError, RunContext, hookimpl
 from runner_sklearn.data import Split, TabularData, load_dataset, split
 from runner_sklearn.metrics import classification_metrics
-from runner_sklearn.models import build_estimator
+from runner_sklearn.models import build_estimator, min_rows_per_class
 from runner_sklearn.params import ClassifierParams
+from runner_sklearn.persistence import skops_trusted_types
 from runner_sklearn.reports import classification_report_text, confusion_matrix_figure
 
 log = logging.getLogger(__name__)
@@ -36,13 +35,13 @@ class SklearnExperiment:
         params: ClassifierParams = ctx.params  # type: ignore[assignment]
         data = load_dataset(params.dataset)
         parts = split(data.features, data.target, params.test_size, params.seed)
-        if params.cv_folds:
-            smallest = int(parts.y_train.value_counts().min())
-            if params.cv_folds > smallest:
-                raise InputError(
-                    f"cv_folds={params.cv_folds} exceeds the smallest class in the training "
-                    f"split ({smallest} rows)"
-                )
+        smallest = int(parts.y_train.value_counts().min())
+        if smallest < min_rows_per_class(params):
+            raise InputError(
+                f"the smallest class of the training split has {smallest} rows; cv_folds="
+                f"{params.cv_folds} (or SVC probability calibration) needs "
+                f"{min_rows_per_class(params)}"
+            )
         ctx.state["data"] = data
         ctx.state["split"] = parts
         ctx.log_dataset(data.frame, name=data.name, source=data.source, targets=data.target_name)
@@ -69,9 +68,12 @@ class SklearnExperiment:
         parts: Split = ctx.state["split"]
         estimator = ctx.state["estimator"]
         predictions = estimator.predict(parts.X_test)
-        proba = estimator.predict_proba(parts.X_test) if hasattr(estimator, "predict_proba") else None
+        has_proba = hasattr(estimator, "predict_proba")
+        proba = estimator.predict_proba(parts.X_test) if has_proba else None
         ctx.state["predictions"] = predictions
-        ctx.log_metrics(classification_metrics(parts.y_test, predictions, proba, estimator.classes_))
+        ctx.log_metrics(
+            classification_metrics(parts.y_test, predictions, proba, estimator.classes_)
+        )
 
     @hookimpl
     def runner_log(self, ctx: RunContext) -> None:
@@ -80,6 +82,7 @@ class SklearnExperiment:
         parts: Split = ctx.state["split"]
         predictions: np.ndarray = ctx.state["predictions"]
         estimator = ctx.state["estimator"]
+        trusted = skops_trusted_types(estimator)
         ctx.log_model(
             estimator,
             flavor="sklearn",
@@ -87,6 +90,8 @@ class SklearnExperiment:
             input_example=parts.X_test.iloc[:EXAMPLE_ROWS],
             output_example=predictions[:EXAMPLE_ROWS],
             pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
+            # Passed to mlflow.sklearn.log_model; trees and calibrators need it to save and load.
+            **({"skops_trusted_types": trusted} if trusted else {}),
         )
         ctx.log_figure(
             confusion_matrix_figure(parts.y_test, predictions, data.classes, data.class_names),
@@ -100,15 +105,17 @@ class SklearnExperiment:
 
 def _cross_validate(estimator: Any, parts: Split, folds: int, seed: int) -> dict[str, float]:
     """Mean and std of accuracy and macro F1 over stratified k folds of the training split."""
+    from sklearn.model_selection import StratifiedKFold, cross_validate
+
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     scores = cross_validate(
         clone(estimator), parts.X_train, parts.y_train, cv=cv, scoring=("accuracy", "f1_macro")
     )
     result: dict[str, float] = {}
     for name in ("accuracy", "f1_macro"):
-        values = pd.Series(scores[f"test_{name}"])
+        values = np.asarray(scores[f"test_{name}"])
         result[f"cv_{name}_mean"] = float(values.mean())
-        result[f"cv_{name}_std"] = float(values.std(ddof=0))
+        result[f"cv_{name}_std"] = float(values.std())
     return result
 
 
@@ -120,4 +127,5 @@ def _report_convergence(ctx: RunContext, caught: list[warnings.WarningMessage]) 
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     ctx.set_tag("converged", "false" if messages else "true")
     if messages:
-        log.warning("the solver did not converge (raise max_iter?): %s", messages[0].splitlines()[0])
+        first_line = messages[0].splitlines()[0]
+        log.warning("the solver did not converge (raise max_iter?): %s", first_line)

@@ -11,7 +11,7 @@ from sklearn import metrics as skm
 def classification_metrics(
     y_true: Any, y_pred: Any, proba: np.ndarray | None = None, classes: Any = None
 ) -> dict[str, float]:
-    """``accuracy``, ``f1_macro``, ``precision_macro``, ``recall_macro`` and, when defined, ``roc_auc``.
+    """``accuracy``, ``f1_macro``, ``precision_macro``, ``recall_macro``; ``roc_auc`` if defined.
 
     :param proba: class probabilities, columns in the order of ``classes``; without them (or when
         the test split lacks a class) ``roc_auc`` is left out rather than guessed.

@@ -158,7 +158,9 @@ class SVCParams(_SklearnCommon):
     degree: int = Field(3, ge=1, description="Polynomial degree (kernel=poly only).")
     max_iter: int = Field(-1, ge=-1, description="Solver iteration limit; -1 = none.")
     probability: bool = Field(
-        True, description="Fit class probabilities (needed for roc_auc; costs an internal CV)."
+        True,
+        description="Calibrate class probabilities (needed for roc_auc) by 5-fold "
+        "CalibratedClassifierCV around the SVC.",
     )
 
 
@@ -185,4 +187,6 @@ SklearnParams = Annotated[
 ]
 """Params of one ``sklearn`` run: one of the four classifier models above, chosen by ``model``."""
 
-ClassifierParams = LogisticRegressionParams | RandomForestParams | GradientBoostingParams | SVCParams
+ClassifierParams = (
+    LogisticRegressionParams | RandomForestParams | GradientBoostingParams | SVCParams
+)

@@ -1,4 +1,4 @@
-"""Entry point of runner-sklearn: declares the ``sklearn`` experiment type (imports pydantic only)."""
+"""Entry point of runner-sklearn: declares the ``sklearn`` experiment type (pydantic only)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ EXPERIMENT_TYPE = ExperimentType(
         MetricSpec("roc_auc", "maximize", "ROC AUC (one-vs-rest when multiclass), if defined."),
         MetricSpec("fit_time_sec", "minimize", "Seconds to fit the model on the training split."),
         MetricSpec("cv_accuracy_mean", "maximize", "Mean cross-validation accuracy (cv_folds>=2)."),
-        MetricSpec("cv_accuracy_std", "minimize", "Std of cross-validation accuracy (cv_folds>=2)."),
+        MetricSpec("cv_accuracy_std", "minimize", "Std of cross-validation accuracy."),
         MetricSpec("cv_f1_macro_mean", "maximize", "Mean cross-validation macro F1 (cv_folds>=2)."),
-        MetricSpec("cv_f1_macro_std", "minimize", "Std of cross-validation macro F1 (cv_folds>=2)."),
+        MetricSpec("cv_f1_macro_std", "minimize", "Std of cross-validation macro F1."),
     ),
 )
 

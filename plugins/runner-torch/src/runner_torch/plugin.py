@@ -1,0 +1,36 @@
+"""Entry point of runner-torch: declares the ``torch-mlp`` experiment type (pydantic only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from runner import ExperimentType, MetricSpec, hookimpl
+from runner_torch.params import TorchMLPParams
+
+EXPERIMENT_TYPE = ExperimentType(
+    id="torch-mlp",
+    params=TorchMLPParams,
+    implementation="runner_torch.experiment:TorchMLPExperiment",
+    experiment_name="nn-experiments",
+    description="PyTorch MLP classifier on a bundled dataset or a CSV file, with per-epoch curves",
+    metrics=(
+        MetricSpec("accuracy", "maximize", "Accuracy on the held-out test split."),
+        MetricSpec("loss", "minimize", "Mean training cross-entropy per epoch.", per_step=True),
+        MetricSpec("val_loss", "minimize", "Validation loss per epoch.", per_step=True),
+        MetricSpec("val_accuracy", "maximize", "Validation accuracy per epoch.", per_step=True),
+        MetricSpec("f1_macro", "maximize", "Macro-averaged F1 on the test split."),
+        MetricSpec("precision_macro", "maximize", "Macro-averaged precision on the test split."),
+        MetricSpec("recall_macro", "maximize", "Macro-averaged recall on the test split."),
+        MetricSpec("roc_auc", "maximize", "ROC AUC on the test split (one-vs-rest if multiclass)."),
+        MetricSpec("train_time_sec", "minimize", "Seconds spent training (all epochs)."),
+        MetricSpec("epochs_run", "minimize", "Epochs trained (fewer if stopped early)."),
+        MetricSpec("best_epoch", "minimize", "Epoch with the lowest validation loss."),
+        MetricSpec("best_val_loss", "minimize", "Lowest validation loss over the epochs."),
+    ),
+)
+
+
+@hookimpl
+def runner_register_experiment_types(register: Callable[[ExperimentType], None]) -> None:
+    """Offer the ``torch-mlp`` experiment type."""
+    register(EXPERIMENT_TYPE)
