@@ -355,6 +355,15 @@ def new_plugin_command(name: str, directory: Path) -> None:
     click.echo(f"created {folder}; install it with: pip install -e {folder}")
 
 
+DEBUG_ENV = "RUNNER_DEBUG"
+
+
 def main() -> None:
-    """Console-script entry point."""
-    cli()
+    """Console-script entry point: an unexpected error is one line unless $RUNNER_DEBUG is set."""
+    try:
+        cli()
+    except Exception as exc:  # noqa: BLE001 - anything a RunnerError did not already explain
+        if os.environ.get(DEBUG_ENV):
+            raise
+        click.echo(f"error: {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for the traceback)", err=True)
+        sys.exit(1)

@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import traceback
@@ -47,14 +48,14 @@ QUIET_LOGGERS = ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent")
 #: MLflow hints that a user of runner cannot act on (integer columns in a signature; a
 #: dataset source path that several source types could claim).
 QUIET_WARNINGS = ("Hint: Inferred schema contains integer", "The specified dataset source can be interpreted")
+for _logger in QUIET_LOGGERS:
+    logging.getLogger(_logger).setLevel(logging.WARNING)
+for _message in QUIET_WARNINGS:
+    warnings.filterwarnings("ignore", message=_message, category=UserWarning)
 
 
 def configure(tracking_uri: str) -> None:
     """Point the fluent API and the prompt registry at ``tracking_uri``."""
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
-    for message in QUIET_WARNINGS:
-        warnings.filterwarnings("ignore", message=message, category=UserWarning)
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
 
@@ -72,6 +73,38 @@ retry_locked = retry(
     stop=stop_after_delay(300),
     reraise=True,
 )
+
+
+UNSAFE_PATH_CHARS = re.compile(r"[^\w.-]+")
+
+
+def artifact_root(tracking_uri: str) -> str | None:
+    """For a sqlite store, ``mlartifacts/`` beside the database file, so a store is one folder.
+
+    (MLflow's own default is ``./mlruns`` in whatever directory the process happens to run in.)
+    """
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    database = Path(tracking_uri.removeprefix("sqlite:///"))
+    return (database.parent / "mlartifacts").resolve().as_uri()
+
+
+@retry_locked
+def ensure_experiment(tracking_uri: str, name: str) -> str:
+    """The id of experiment ``name``, created (with artifacts beside a sqlite store) if missing."""
+    client = MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    root = artifact_root(tracking_uri)
+    location = f"{root}/{UNSAFE_PATH_CHARS.sub('_', name)}" if root else None
+    try:
+        return str(client.create_experiment(name, artifact_location=location))
+    except mlflow.exceptions.MlflowException:  # created meanwhile by a parallel worker
+        existing = client.get_experiment_by_name(name)
+        if existing is None:
+            raise
+        return str(existing.experiment_id)
 
 
 def param_value(key: str, value: Any) -> str:
@@ -94,8 +127,8 @@ class Tracker:
     def start(cls, ctx: RunContext) -> Tracker:
         """Create the MLflow run for ``ctx`` and make it the active run."""
         configure(ctx.tracking_uri)
-        retry_locked(mlflow.set_experiment)(ctx.experiment_name)
-        run = retry_locked(mlflow.start_run)(run_name=ctx.run_name)
+        experiment_id = ensure_experiment(ctx.tracking_uri, ctx.experiment_name)
+        run = retry_locked(mlflow.start_run)(experiment_id=experiment_id, run_name=ctx.run_name)
         tracker = cls(run.info.run_id)
         ctx.run_id = tracker.run_id
         ctx.tracker = tracker
@@ -289,8 +322,7 @@ def start_parent_run(
     """Create a sweep's parent run (not made active: children are created beside it)."""
     configure(tracking_uri)
     client = MlflowClient()
-    experiment = mlflow.set_experiment(experiment_name)
-    run = client.create_run(experiment.experiment_id, run_name=run_name, tags=tags)
+    run = client.create_run(ensure_experiment(tracking_uri, experiment_name), run_name=run_name, tags=tags)
     client.log_batch(run.info.run_id, params=[Param(k, param_value(k, v)) for k, v in params.items()])
     return str(run.info.run_id)
 
