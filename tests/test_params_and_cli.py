@@ -125,3 +125,19 @@ def test_cli_list_and_show(cli_env):
                                    "description": "1 - lr", "primary": True}
     table = CliRunner().invoke(cli, ["show", "toy"]).stdout
     assert "learning rate" in table and "per step" in table
+
+
+def test_unexpected_error_is_one_line_unless_debugging(monkeypatch, capsys):
+    from runner import cli as cli_module
+
+    def broken() -> None:
+        raise ValueError("disk on fire")
+
+    monkeypatch.setattr(cli_module, "cli", broken)
+    with pytest.raises(SystemExit) as exit_info:
+        cli_module.main()
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err == "error: ValueError: disk on fire (set RUNNER_DEBUG=1 for the traceback)\n"
+    monkeypatch.setenv("RUNNER_DEBUG", "1")
+    with pytest.raises(ValueError, match="disk on fire"):
+        cli_module.main()
