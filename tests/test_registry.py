@@ -18,7 +18,7 @@ def test_every_registry_entry_resolves_against_its_plugin():
     registry = load_registry(ROOT / "registry.yaml")
     plugins = load_plugins()
     names = set(registry.experiments)
-    assert {"ml-baseline", "ml-improved", "nn-baseline", "llm-prompt", "rag-config"} <= names
+    assert {"ml-baseline", "ml-improved", "nn-baseline", "llm-prompt", "rag-config", "rag-llm"} <= names
     for name in names:
         resolved = resolve(name, plugins=plugins, registry=registry)
         assert resolved.experiment_name.endswith("-experiments")

@@ -19,8 +19,8 @@ CASES = {
     "ml-improved": {"cv_folds": 3},
     "nn-baseline": {"epochs": 8},
     "llm-prompt": {"max_items": 3, "max_tokens": 8},
-    "rag-config": {"generator": "extractive"},
-    "rag-config/local": {"generator": "llm", "max_questions": 2, "max_tokens": 8},
+    "rag-config": {"max_questions": 20},
+    "rag-llm": {"max_questions": 2, "max_tokens": 8},
 }
 
 
@@ -28,7 +28,7 @@ CASES = {
 def test_registry_entry_reproduces_exactly(case, tmp_path):
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     plugins = load_plugins()
-    original = run_experiment(case.split("/")[0], CASES[case], tracking_uri=uri, registry_path=REGISTRY,
+    original = run_experiment(case, CASES[case], tracking_uri=uri, registry_path=REGISTRY,
                               plugins=plugins)
     assert original.status == "FINISHED", original.error
     result = reproduce(original.run_id, plugins, tracking_uri=uri, tolerance=0.0)

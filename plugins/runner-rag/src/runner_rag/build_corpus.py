@@ -17,13 +17,67 @@ from pathlib import Path
 
 #: The modules whose docstrings make up the corpus (document id = module name).
 MODULES: tuple[str, ...] = (
-    "argparse", "ast", "chunk", "cmd", "codeop", "collections", "colorsys", "compileall",
-    "configparser", "copy", "csv", "dbm", "difflib", "doctest", "errno", "fileinput", "ftplib",
-    "gc", "getopt", "hashlib", "heapq", "inspect", "io", "itertools", "json", "marshal",
-    "mimetypes", "optparse", "os", "pdb", "plistlib", "pprint", "pyclbr", "pydoc", "random", "re",
-    "rlcompleter", "sched", "shelve", "site", "smtplib", "socket", "socketserver", "sqlite3",
-    "ssl", "statistics", "string", "struct", "subprocess", "sys", "tempfile", "time", "timeit",
-    "tokenize", "trace", "typing", "unittest", "uuid", "wave", "zipimport", "zlib",
+    "argparse",
+    "ast",
+    "chunk",
+    "cmd",
+    "codeop",
+    "collections",
+    "colorsys",
+    "compileall",
+    "configparser",
+    "copy",
+    "csv",
+    "dbm",
+    "difflib",
+    "doctest",
+    "errno",
+    "fileinput",
+    "ftplib",
+    "gc",
+    "getopt",
+    "hashlib",
+    "heapq",
+    "inspect",
+    "io",
+    "itertools",
+    "json",
+    "marshal",
+    "mimetypes",
+    "optparse",
+    "os",
+    "pdb",
+    "plistlib",
+    "pprint",
+    "pyclbr",
+    "pydoc",
+    "random",
+    "re",
+    "rlcompleter",
+    "sched",
+    "shelve",
+    "site",
+    "smtplib",
+    "socket",
+    "socketserver",
+    "sqlite3",
+    "ssl",
+    "statistics",
+    "string",
+    "struct",
+    "subprocess",
+    "sys",
+    "tempfile",
+    "time",
+    "timeit",
+    "tokenize",
+    "trace",
+    "typing",
+    "unittest",
+    "uuid",
+    "wave",
+    "zipimport",
+    "zlib",
 )
 
 DEFAULT_OUT = Path(__file__).parent / "data" / "corpus"
@@ -56,7 +110,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     files = build(args.out)
     total = sum(p.stat().st_size for p in files)
-    print(f"wrote {len(files)} documents ({total} bytes) to {args.out} with Python {sys.version.split()[0]}")
+    print(
+        f"wrote {len(files)} documents ({total} bytes) to {args.out} "
+        f"with Python {sys.version.split()[0]}"
+    )
 
 
 if __name__ == "__main__":

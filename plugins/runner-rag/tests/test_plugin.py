@@ -1,0 +1,47 @@
+"""The plugin declaration: cheap to import, registered through the entry point, UI names."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from runner.plugins import load_plugins
+
+from runner_rag.params import RagParams
+
+
+def test_plugin_import_loads_no_heavy_library() -> None:
+    code = (
+        "import sys, runner_rag.plugin; "
+        "print(','.join(m for m in ('numpy', 'pandas', 'torch', 'sklearn', 'mlflow', "
+        "'sentence_transformers', 'bm25s', 'transformers') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_rag_type_is_registered_with_ui_names() -> None:
+    exp_type, plugin = load_plugins().experiment_type("rag")
+    assert exp_type.experiment_name == "rag-experiments"
+    assert exp_type.primary is not None and exp_type.primary.name == "answer_relevance"
+    names = {m.name for m in exp_type.metrics}
+    assert {
+        "answer_relevance",
+        "latency_sec",
+        "tokens_used",
+        "cost_usd",
+        "hit_rate_at_k",
+        "mrr",
+        "context_recall",
+        "faithfulness",
+        "index_build_sec",
+    } <= names
+    fields = RagParams.model_fields
+    assert {"chunk_size", "retriever", "embedding_model", "llm_model", "top_k"} <= set(fields)
+    assert all(f.description for f in fields.values())
+    defaults = RagParams()
+    assert (defaults.chunk_size, defaults.retriever, defaults.embedding_model) == (
+        512,
+        "dense",
+        "all-MiniLM-L6-v2",
+    )
