@@ -13,11 +13,22 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runner import MetricSpec
+
 from runner_llm.backends.base import Backend, BackendParams, Completion
 from runner_llm.pricing import UsageTotals, cost_usd
 
 if TYPE_CHECKING:
     from runner import RunContext
+
+#: The per-call curves :func:`iter_calls` logs (step = item index); every experiment type that
+#: uses it declares these in its metrics contract.
+CALL_STEP_METRICS = (
+    MetricSpec("item_latency_sec", "minimize", "Seconds of call N (step = item index).",
+               per_step=True, deterministic=False),
+    MetricSpec("item_prompt_tokens", "minimize", "Prompt tokens of call N.", per_step=True),
+    MetricSpec("item_completion_tokens", "minimize", "Completion tokens of call N.", per_step=True),
+)
 
 Messages = list[dict[str, str]]
 

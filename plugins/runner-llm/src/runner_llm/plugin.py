@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from runner import ExperimentType, MetricSpec, hookimpl
 
+from runner_llm.calls import CALL_STEP_METRICS
 from runner_llm.params import LlmPromptParams
 
 EXPERIMENT_NAME = "llm-experiments"
@@ -24,7 +25,7 @@ METRICS = (
     MetricSpec("prompt_tokens", "minimize", "Prompt tokens over all calls."),
     MetricSpec("completion_tokens", "minimize", "Completion tokens over all calls."),
     MetricSpec("items", "maximize", "Items answered."),
-    MetricSpec("item_latency_sec", "minimize", "Seconds of call N (step = item index).", True, False),
+    *CALL_STEP_METRICS,
     MetricSpec("item_token_f1", "maximize", "Token F1 of item N (step = item index).", True),
 )
 

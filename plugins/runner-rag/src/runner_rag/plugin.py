@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from runner import ExperimentType, MetricSpec, hookimpl
 
+from runner_llm.calls import CALL_STEP_METRICS
+
 from runner_rag.params import RagParams
 
 METRICS = (
@@ -50,6 +52,7 @@ METRICS = (
         "1 when chunk embeddings came from the disk cache (dense/hybrid)",
         deterministic=False,
     ),
+    *CALL_STEP_METRICS,  # logged when generator=llm, through runner-llm's calls
 )
 
 
