@@ -117,3 +117,20 @@ def test_ctrl_c_ends_run_killed_and_keeps_results(make_plugins, tracking_uri):
     assert run.info.status == "KILLED"
     assert [m.value for m in client.get_metric_history(run.info.run_id, "loss")] == [0.5]
     assert observer.events[-1] == "finish KILLED KeyboardInterrupt"
+
+
+class Notifier:
+    """A user's plugin that adds to the run once it is over."""
+
+    @hookimpl
+    def runner_finish(self, ctx, error):  # type: ignore[no-untyped-def]
+        ctx.set_tag("notified.status", ctx.status)
+        ctx.log_metric("notified", 1.0)
+
+
+def test_finish_implementations_see_the_status_and_can_still_log(make_plugins, tracking_uri):
+    outcome = run_experiment("toy", tracking_uri=tracking_uri, plugins=make_plugins(("notifier", Notifier())))
+    run = MlflowClient(tracking_uri).get_run(outcome.run_id)
+    assert run.data.tags["notified.status"] == "FINISHED"
+    assert run.data.metrics["notified"] == 1.0
+    assert run.info.status == "FINISHED"

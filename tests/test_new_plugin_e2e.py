@@ -29,7 +29,9 @@ def test_new_plugin_installs_lists_and_runs(tmp_path: Path):
     plugin = next(p for p in json.loads(listed.stdout) if p["name"] == "coin-flip")
     assert plugin == {
         "name": "coin-flip", "dist": "runner-coin-flip", "version": "0.1.0", "builtin": False,
-        "experiment_types": ["coin-flip"], "hooks": ["runner_register_experiment_types"], "status": "ok",
+        "experiment_types": ["coin-flip"], "status": "ok",
+        "hooks": ["runner_evaluate", "runner_execute", "runner_log", "runner_prepare",
+                  "runner_register_experiment_types"],
     }
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     ran = subprocess.run([*runner, "run", "coin-flip", "--tracking-uri", uri, "--json"],

@@ -115,7 +115,7 @@ def test_cli_failed_run_exits_nonzero_with_one_line(cli_env):
 
 def test_cli_list_and_show(cli_env):
     listed = json.loads(CliRunner().invoke(cli, ["list", "--json"]).stdout)
-    assert listed == [{"name": "toy-fast", "type": "toy", "experiment": "toys", "description": "fast toy"}]
+    assert listed == [{"name": "toy-fast", "type": "toy", "description": "fast toy", "experiment": "toys"}]
     shown = json.loads(CliRunner().invoke(cli, ["show", "toy-fast", "--json"]).stdout)
     params = {p["name"]: p for p in shown["params"]}
     assert params["lr"]["type"] == "float" and params["lr"]["default"] == 0.1

@@ -38,6 +38,18 @@ class BadSchema:
         register(ExperimentType("bad", NotAModel, "x:Y", "e", "d"))
 
 
+class MisspelledHook:
+    @hookimpl
+    def runner_regster_experiment_types(self, register):  # type: ignore[no-untyped-def]
+        pass
+
+
+class MissingImplementation:
+    @hookimpl
+    def runner_register_experiment_types(self, register):  # type: ignore[no-untyped-def]
+        register(ExperimentType("ghost", BaseModel, "runner_no_such_module:Impl", "e", "d"))
+
+
 class DuplicateToy:
     @hookimpl
     def runner_register_experiment_types(self, register):  # type: ignore[no-untyped-def]
@@ -47,7 +59,8 @@ class DuplicateToy:
 @pytest.mark.parametrize(
     ("plugin", "reason"),
     [(WrongHookArgs(), "PluginValidationError"), (RegistersGarbage(), "takes an ExperimentType"),
-     (RaisesInRegister(), "lightgbm"), (BadSchema(), "NotAModel"), (DuplicateToy(), "already provided by 'toy'")],
+     (RaisesInRegister(), "lightgbm"), (BadSchema(), "NotAModel"), (DuplicateToy(), "already provided by 'toy'"),
+     (MisspelledHook(), "runner_regster_experiment_types"), (MissingImplementation(), "runner_no_such_module")],
 )
 def test_broken_plugin_is_reported_and_others_keep_working(make_plugins, tracking_uri, plugin, reason):
     plugins = make_plugins(("broken", plugin))
@@ -61,7 +74,8 @@ def test_plugin_info_lists_hooks_and_types(make_plugins):
     plugins = make_plugins()
     info = plugins.infos["toy"].as_dict()
     assert info["experiment_types"] == ["toy"]
-    assert info["hooks"] == ["runner_register_experiment_types"]
+    assert info["hooks"] == ["runner_evaluate", "runner_execute", "runner_log", "runner_prepare",
+                             "runner_register_experiment_types"]  # the implementation's hooks too
     assert plugins.infos["tracking"].builtin
     assert "runner_finish" in plugins.infos["tracking"].hooks
 
@@ -90,3 +104,29 @@ def test_hook_tracing_env_prints_hook_calls(monkeypatch, capsys, make_plugins, t
     monkeypatch.setenv("RUNNER_TRACE_HOOKS", "1")
     run_experiment("toy", tracking_uri=tracking_uri, plugins=make_plugins())
     assert "runner_execute" in capsys.readouterr().err
+
+
+class TypoImplementation:
+    @hookimpl
+    def runner_evalute(self, ctx):  # type: ignore[no-untyped-def]
+        pass
+
+
+class DeclaresTypo:
+    @hookimpl
+    def runner_register_experiment_types(self, register):  # type: ignore[no-untyped-def]
+        register(ExperimentType("typo", BaseModel, TypoImplementation, "typos", "misspelled hook"))
+
+
+def test_misspelled_implementation_hook_is_a_plugin_error_and_no_run(make_plugins, tracking_uri):
+    from mlflow import MlflowClient
+
+    from runner.errors import PluginError
+
+    plugins = make_plugins(("typo", DeclaresTypo()))
+    assert "runner_evalute" in plugins.infos["typo"].hooks  # listed, so a user can spot it
+    with pytest.raises(PluginError, match="runner_evalute"):
+        run_experiment("typo", tracking_uri=tracking_uri, plugins=plugins)
+    assert not plugins.manager.has_plugin("typo:implementation")
+    client = MlflowClient(tracking_uri)
+    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []

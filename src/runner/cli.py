@@ -73,12 +73,15 @@ def plugins_command(as_json: bool, show_all: bool) -> None:
 @one_line_errors
 def list_command(as_json: bool, registry_path: Path | None) -> None:
     """List the named experiments in registry.yaml."""
+    from runner.plugins import load_plugins
     from runner.registry import load_registry
     from runner.views import print_json, print_table
 
     entries = load_registry(registry_path).experiments
+    types = load_plugins().types
     rows = [
-        {"name": name, "type": e.type, "experiment": e.experiment, "description": e.description}
+        {"name": name, "type": e.type, "description": e.description,
+         "experiment": e.experiment or (types[e.type][0].experiment_name if e.type in types else None)}
         for name, e in entries.items()
     ]
     if as_json:

@@ -6,13 +6,17 @@ import string, so ``runner plugins``/``list``/``show`` never import a plugin's h
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import TypeAdapter
 
 Direction = Literal["maximize", "minimize"]
+HOOK_PREFIX = "runner_"
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,23 @@ class ExperimentType:
     def adapter(self) -> TypeAdapter[Any]:
         """A pydantic adapter that validates and dumps this type's params."""
         return TypeAdapter(self.params)
+
+    def implementation_hooks(self) -> list[str]:
+        """The lifecycle hooks the implementation defines, read from its source (no import)."""
+        if isinstance(self.implementation, type):
+            return sorted(n for n in vars(self.implementation) if n.startswith(HOOK_PREFIX))
+        module_name, _, attr = self.implementation.partition(":")
+        spec = importlib.util.find_spec(module_name)
+        if spec is None or spec.origin is None:
+            raise ImportError(f"no module named {module_name!r}")
+        tree = ast.parse(Path(spec.origin).read_text())
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and node.name == attr:
+                return sorted(
+                    item.name for item in node.body
+                    if isinstance(item, ast.FunctionDef) and item.name.startswith(HOOK_PREFIX)
+                )
+        raise ImportError(f"{module_name} has no class {attr!r}")
 
     def load_implementation(self) -> object:
         """Import the implementation class and return a fresh instance of it."""

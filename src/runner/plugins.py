@@ -124,8 +124,11 @@ def _register(
     try:
         plugin = load(source)
         manager.register(plugin, name=info.name)
+        manager.check_pending()  # a hook name that matches no spec is a broken plugin
     except Exception as exc:  # noqa: BLE001 - any failure of a plugin is reported, not fatal
         info.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        if manager.has_plugin(info.name):
+            manager.unregister(name=info.name)
         return info
     info.hooks = sorted(caller.name for caller in manager.get_hookcallers(plugin) or [])
     return info
@@ -139,6 +142,7 @@ def _collect_types(
     for impl in manager.hook.runner_register_experiment_types.get_hookimpls():
         info = infos[impl.plugin_name]
         declared: list[ExperimentType] = []
+        implementation_hooks: set[str] = set()
         try:
             impl.function(register=declared.append)
             for exp_type in declared:
@@ -148,6 +152,8 @@ def _collect_types(
                     owner = types[exp_type.id][1].name
                     raise ValueError(f"experiment type {exp_type.id!r} is already provided by {owner!r}")
                 exp_type.adapter()  # a params schema pydantic cannot build is a broken plugin
+                # a missing implementation is a broken plugin too (read from source, no import)
+                implementation_hooks.update(exp_type.implementation_hooks())
         except Exception as exc:  # noqa: BLE001
             info.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             manager.unregister(name=impl.plugin_name)
@@ -155,4 +161,5 @@ def _collect_types(
         for exp_type in declared:
             types[exp_type.id] = (exp_type, info)
             info.types.append(exp_type.id)
+        info.hooks = sorted({*info.hooks, *implementation_hooks})
     return types

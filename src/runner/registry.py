@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from runner.errors import InputError
 from runner.validation import describe_validation_error
@@ -35,6 +35,12 @@ class Registry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     experiments: dict[str, RegistryEntry] = Field(default_factory=dict)
+    _path: Path | None = PrivateAttr(None)
+
+    @property
+    def path(self) -> Path | None:
+        """The file this registry was read from (``None`` when built in code)."""
+        return self._path
 
 
 def registry_path(path: Path | str | None = None) -> Path:
@@ -54,6 +60,8 @@ def load_registry(path: Path | str | None = None) -> Registry:
         where = f" line {mark.line + 1}" if mark else ""
         raise InputError(f"{file}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
     try:
-        return Registry.model_validate(data)
+        registry = Registry.model_validate(data)
     except ValidationError as exc:
         raise InputError(f"{file}: {describe_validation_error(exc, prefix='experiments')}") from None
+    registry._path = file
+    return registry

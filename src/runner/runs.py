@@ -116,7 +116,8 @@ def resolve(
     type_id = entry.type if entry else name
     exp_type, plugin = plugins.experiment_type(type_id)
     base = entry.params if entry else {}
-    params = validate_params(exp_type, apply_overrides(base, normalize_overrides(overrides)), name)
+    label = f"{name} ({registry.path})" if entry and registry.path else name
+    params = validate_params(exp_type, apply_overrides(base, normalize_overrides(overrides)), label)
     chosen = experiment_name or (entry.experiment if entry else None) or exp_type.experiment_name
     return ResolvedRun(exp_type, plugin, params, chosen, name if entry else None)
 
@@ -126,6 +127,9 @@ def resolve_config(config: Mapping[str, Any], plugins: Plugins) -> ResolvedRun:
     exp_type, plugin = plugins.experiment_type(str(config.get("experiment_type")))
     params = validate_params(exp_type, config.get("params", {}), f"config of {exp_type.id}")
     return ResolvedRun(exp_type, plugin, params, config["experiment"], config.get("registry_entry"))
+
+
+LIFECYCLE = ("runner_prepare", "runner_execute", "runner_evaluate", "runner_log")
 
 
 def execute(
@@ -145,36 +149,55 @@ def execute(
     input was rejected before a run existed, and re-raises ``KeyboardInterrupt`` once the run is
     marked KILLED.
     """
-    outcome = _lifecycle(resolved, plugins, tracking_uri, run_name, show_progress, tags,
-                         skip_if_done, probe_only=False)
-    assert outcome is not None
-    return outcome
+    ctx = _new_context(resolved, tracking_uri, run_name=run_name, show_progress=show_progress,
+                       tags=tags, skip_if_done=skip_if_done)
+    try:
+        error = _lifecycle(resolved, plugins, ctx, LIFECYCLE)
+    except RunSkipped as skipped:
+        return skipped_outcome(skipped.run_id, resolved, ctx.tracking_uri)
+    return RunOutcome(
+        run_id=str(ctx.run_id),
+        experiment=resolved.experiment_name,
+        status=ctx.status or "FAILED",
+        params=flatten(ctx.config["params"]),
+        metrics=dict(ctx.metrics),
+        error=None if error is None else f"{type(error).__name__}: {error}",
+    )
+
+
+def prepare_only(
+    resolved: ResolvedRun, plugins: Plugins, tracking_uri: str, *, skip_if_done: bool = False
+) -> RunContext:
+    """Only ``runner_prepare``, creating no run: the context then knows the data and content key.
+
+    Raises :class:`RunSkipped` with ``skip_if_done`` when a FINISHED twin exists.
+    """
+    ctx = _new_context(resolved, tracking_uri, skip_if_done=skip_if_done, probe_only=True)
+    _lifecycle(resolved, plugins, ctx, LIFECYCLE[:1])
+    return ctx
 
 
 def find_done(resolved: ResolvedRun, plugins: Plugins, tracking_uri: str) -> RunOutcome | None:
     """The SKIPPED outcome if a FINISHED run has ``resolved``'s content key, else ``None``.
 
-    Runs only ``runner_prepare`` (the content key needs the data's digest) and creates no run.
+    Bad input still raises ``InputError``; any other failure is left for the real run to record.
     """
-    return _lifecycle(resolved, plugins, tracking_uri, None, False, None, True, probe_only=True)
-
-
-def _lifecycle(
-    resolved: ResolvedRun, plugins: Plugins, tracking_uri: str | None, run_name: str | None,
-    show_progress: bool, tags: Mapping[str, str] | None, skip_if_done: bool, *, probe_only: bool,
-) -> RunOutcome | None:
-    # torch's OpenMP threads otherwise spin between ops: 6x slower small-model inference on a
-    # 2-core machine. Only effective before the implementation imports torch.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
-        implementation = resolved.experiment_type.load_implementation()
-    except Exception as exc:  # noqa: BLE001 - a plugin that cannot load its code is one line
-        raise PluginError(
-            f"plugin {resolved.plugin.name!r} cannot load {resolved.experiment_type.implementation}: "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc
-    manager = plugins.manager
-    workdir = Path(tempfile.mkdtemp(prefix="runner-"))
+        prepare_only(resolved, plugins, tracking_uri, skip_if_done=True)
+    except RunSkipped as skipped:
+        return skipped_outcome(skipped.run_id, resolved, tracking_uri)
+    except InputError:
+        raise
+    except Exception:  # noqa: BLE001 - the run itself will fail and keep the traceback
+        return None
+    return None
+
+
+def _new_context(
+    resolved: ResolvedRun, tracking_uri: str | None, *, run_name: str | None = None,
+    show_progress: bool = False, tags: Mapping[str, str] | None = None,
+    skip_if_done: bool = False, probe_only: bool = False,
+) -> RunContext:
     config = resolved.config
     seed = getattr(resolved.params, "seed", None)
     ctx = RunContext(
@@ -183,49 +206,64 @@ def _lifecycle(
         config=config,
         experiment_name=resolved.experiment_name,
         tracking_uri=tracking_uri or default_tracking_uri(),
-        workdir=workdir,
+        workdir=Path(tempfile.mkdtemp(prefix="runner-")),
         run_name=run_name,
         seed=seed if isinstance(seed, int) else None,
         entry_name=resolved.entry_name,
         plugin=resolved.plugin,
         show_progress=show_progress,
-        skip_if_done=skip_if_done or probe_only,
+        skip_if_done=skip_if_done,
         probe_only=probe_only,
     )
     ctx.pending.params.update(flatten(config["params"]))
     ctx.pending.tags.update(tags or {})
-    manager.register(implementation, name=f"{resolved.experiment_type.id}:implementation")
+    return ctx
+
+
+def _lifecycle(
+    resolved: ResolvedRun, plugins: Plugins, ctx: RunContext, phases: tuple[str, ...]
+) -> BaseException | None:
+    """Call ``phases`` in order with the implementation registered, then ``runner_finish``.
+
+    Returns the exception that ended an existing run early (the run is FAILED), or ``None``;
+    raises it when no run exists (bad input, a probe) and always re-raises ``KeyboardInterrupt``.
+    """
+    manager = plugins.manager
+    implementation = _register_implementation(resolved, manager)
     error: BaseException | None = None
     try:
-        manager.hook.runner_prepare(ctx=ctx)
-        if probe_only:
-            return None
-        manager.hook.runner_execute(ctx=ctx)
-        manager.hook.runner_evaluate(ctx=ctx)
-        manager.hook.runner_log(ctx=ctx)
+        for phase in phases:
+            getattr(manager.hook, phase)(ctx=ctx)
     except BaseException as exc:  # noqa: BLE001 - every outcome is recorded, then re-raised or reported
         error = exc
     finally:
         try:
-            if not probe_only or error is not None:  # a probe that found nothing is no run
+            if not ctx.probe_only:
                 manager.hook.runner_finish(ctx=ctx, error=error)
         finally:
             manager.unregister(implementation)
-            shutil.rmtree(workdir, ignore_errors=True)
-    if isinstance(error, RunSkipped):
-        return skipped_outcome(error.run_id, resolved, ctx.tracking_uri)
-    if ctx.run_id is None and error is not None:
+            shutil.rmtree(ctx.workdir, ignore_errors=True)
+    if error is not None and (ctx.run_id is None or isinstance(error, KeyboardInterrupt)):
         raise error
-    if isinstance(error, KeyboardInterrupt):
-        raise error
-    return RunOutcome(
-        run_id=str(ctx.run_id),
-        experiment=resolved.experiment_name,
-        status=ctx.status or "FAILED",
-        params=flatten(config["params"]),
-        metrics=dict(ctx.metrics),
-        error=None if error is None else f"{type(error).__name__}: {error}",
-    )
+    return error
+
+
+def _register_implementation(resolved: ResolvedRun, manager: Any) -> object:
+    """Load the type's implementation and register it for one run; a bad one is a PluginError."""
+    exp_type = resolved.experiment_type
+    name = f"{exp_type.id}:implementation"
+    try:
+        implementation = exp_type.load_implementation()
+        manager.register(implementation, name=name)
+        manager.check_pending()  # a misspelled hook name must not be silently ignored
+    except Exception as exc:  # noqa: BLE001 - a plugin that cannot load its code is one line
+        if manager.has_plugin(name):
+            manager.unregister(name=name)
+        raise PluginError(
+            f"plugin {resolved.plugin.name!r}: implementation {exp_type.implementation} is broken: "
+            f"{type(exc).__name__}: {exc}".splitlines()[0]
+        ) from exc
+    return implementation
 
 
 def skipped_outcome(run_id: str, resolved: ResolvedRun, tracking_uri: str) -> RunOutcome:

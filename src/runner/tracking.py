@@ -11,7 +11,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import traceback
 import warnings
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_ex
 
 from runner import __version__
 from runner.context import ArtifactRecord, DatasetRecord, ModelRecord, PromptRef
+from runner.errors import PluginError
 from runner.provenance import code_version, config_hash
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ class Tracker:
     def __init__(self, run_id: str) -> None:
         self.run_id = run_id
         self.client = MlflowClient()
-        self._logged_params: set[str] = set()
+        self._logged_params: dict[str, str] = {}
 
     @classmethod
     def start(cls, ctx: RunContext) -> Tracker:
@@ -140,9 +140,13 @@ class Tracker:
     def flush(self, ctx: RunContext) -> None:
         """Write everything recorded on ``ctx`` since the last flush."""
         pending = ctx.pending
+        for key, value in pending.params.items():
+            if key in self._logged_params and self._logged_params[key] != param_value(key, value):
+                raise PluginError(f"param {key!r} logged twice with different values "
+                                  f"({self._logged_params[key]!r}, then {value!r})")
         params = {k: v for k, v in pending.params.items() if k not in self._logged_params}
         self._log_batches(params, pending.tags, pending.metrics)
-        self._logged_params.update(params)
+        self._logged_params.update({k: param_value(k, v) for k, v in params.items()})
         pending.params.clear()
         pending.tags.clear()
         pending.metrics.clear()
@@ -191,7 +195,7 @@ class Tracker:
                 staged = workdir / "_staged" / record.artifact_file
                 staged.parent.mkdir(parents=True, exist_ok=True)
                 staged.write_bytes(record.content)
-                self._log_file(staged, record.artifact_file)
+                self._log_file(staged, record.artifact_file, workdir)
             else:
                 mlflow.log_text(record.content, record.artifact_file)
         elif record.figure is not None:
@@ -205,12 +209,13 @@ class Tracker:
             if record.path.is_dir():
                 mlflow.log_artifacts(str(record.path), record.artifact_file)
             else:
-                self._log_file(record.path, record.artifact_file)
+                self._log_file(record.path, record.artifact_file, workdir)
 
-    def _log_file(self, path: Path, artifact_file: str) -> None:
+    def _log_file(self, path: Path, artifact_file: str, workdir: Path) -> None:
         target = Path(artifact_file)
-        if target.name != path.name:
-            staged = Path(tempfile.mkdtemp()) / target.name
+        if target.name != path.name:  # MLflow names an artifact after its file: stage a copy
+            staged = workdir / "_staged" / target
+            staged.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, staged)
             path = staged
         parent = str(target.parent) if str(target.parent) != "." else None
@@ -246,21 +251,16 @@ class Tracker:
 
     # --- the end -------------------------------------------------------------------------------
 
-    def finish(self, ctx: RunContext, error: BaseException | None) -> str:
-        """Write what is left, save the traceback as ``error.txt`` and end the run; return status."""
-        status = "FINISHED"
-        if isinstance(error, KeyboardInterrupt):
-            status = "KILLED"
-        elif error is not None:
-            status = "FAILED"
+    def finish(self, ctx: RunContext, error: BaseException | None, status: str) -> None:
+        """Write what is left, save the traceback as ``error.txt`` and end the run."""
         try:
             self.flush(ctx)
+            mlflow.flush_trace_async_logging()  # a worker process may exit right after
         finally:
             if error is not None:
                 text = "".join(traceback.format_exception(error))
                 mlflow.log_text(text, "error.txt")
             retry_locked(mlflow.end_run)(status)
-        return status
 
 
 def mlflow_dataset(record: DatasetRecord) -> Any:

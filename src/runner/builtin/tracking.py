@@ -16,6 +16,13 @@ if TYPE_CHECKING:
     from runner.context import RunContext
 
 
+def status_of(error: BaseException | None) -> str:
+    """``FINISHED`` on success, ``KILLED`` on Ctrl-C, ``FAILED`` on any other exception."""
+    if error is None:
+        return "FINISHED"
+    return "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
+
+
 def _start(ctx: RunContext) -> None:
     from runner.tracking import Tracker
 
@@ -44,7 +51,8 @@ def runner_prepare(ctx: RunContext) -> Generator[None, None, None]:
     except (InputError, KeyboardInterrupt):
         raise
     except Exception:
-        _start(ctx)  # an unexpected failure is still a run, ended FAILED with its traceback
+        if not ctx.probe_only:  # an unexpected failure is still a run, ended FAILED with its traceback
+            _start(ctx)
         raise
     _start_unless_done(ctx)
 
@@ -70,8 +78,17 @@ def runner_log(ctx: RunContext) -> Generator[None, None, None]:
     ctx.flush()
 
 
-@hookimpl(tryfirst=True)
-def runner_finish(ctx: RunContext, error: BaseException | None) -> None:
-    """End the MLflow run first, so every other plugin sees its final ``ctx.status``."""
-    if ctx.tracker is not None:
-        ctx.status = ctx.tracker.finish(ctx, error)
+@hookimpl(wrapper=True)
+def runner_finish(ctx: RunContext, error: BaseException | None) -> Generator[None, None, None]:
+    """Decide the status before the other plugins run, end the MLflow run after them.
+
+    So every other implementation sees the final ``ctx.status`` and can still add tags,
+    metrics or artifacts, which are written before the run ends.
+    """
+    if ctx.tracker is None:
+        return (yield)
+    ctx.status = status_of(error)
+    try:
+        return (yield)
+    finally:
+        ctx.tracker.finish(ctx, error, ctx.status)
