@@ -41,6 +41,11 @@ class ToyExperiment:
 
     @hookimpl
     def runner_prepare(self, ctx: RunContext) -> None:
+        import pandas as pd
+
+        offset = float(os.environ.get("TOY_DATA_OFFSET", "0"))
+        frame = pd.DataFrame({"x": [row + offset for row in range(ctx.params.dataset.rows)]})
+        ctx.log_dataset(frame, name="toy", source=str(ctx.workdir / "toy.csv"))
         ctx.log_param("derived", ctx.params.lr * 2)
         self._maybe_fail(ctx, "prepare")
 

@@ -78,12 +78,21 @@ def test_reproduce_fails_beyond_tolerance(make_plugins, tracking_uri, monkeypatc
     assert "did not reproduce within tolerance 0.0" in cli_result.stderr
 
 
-def test_reproduce_reports_environment_drift(make_plugins, tracking_uri):
+def test_reproduce_reports_environment_and_data_drift_before_running(make_plugins, tracking_uri, monkeypatch):
     plugins = make_plugins()
     original = run_experiment("toy", tracking_uri=tracking_uri, plugins=plugins)
-    MlflowClient(tracking_uri).set_tag(original.run_id, "runner.plugin.version", "0.0.1")
-    drift = reproduce(original.run_id, plugins, tracking_uri=tracking_uri).drift
-    assert any(d.what.startswith("plugin") and d.original == "0.0.1" for d in drift)
+    client = MlflowClient(tracking_uri)
+    client.set_tag(original.run_id, "runner.plugin.version", "0.0.1")
+    packages = json.loads(client.get_run(original.run_id).data.tags["runner.packages"])
+    assert "mlflow" in packages and "pydantic" in packages
+    client.set_tag(original.run_id, "runner.packages", json.dumps({**packages, "pydantic": "1.0"}))
+    monkeypatch.setenv("TOY_DATA_OFFSET", "0.5")
+    seen: list[str] = []
+    result = reproduce(original.run_id, plugins, tracking_uri=tracking_uri,
+                       on_drift=lambda drift: seen.extend(d.what for d in drift))
+    assert {"plugin toy version", "package pydantic", "data toy"} <= set(seen)  # before the re-run
+    data = next(d for d in result.drift if d.what == "data toy")
+    assert data.original != data.now and data.now is not None
 
 
 def test_reproduce_refuses_runs_not_made_by_runner(make_plugins, tracking_uri):

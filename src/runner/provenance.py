@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import platform
+import re
 import subprocess
-import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+
+REQUIREMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def config_hash(config: dict[str, Any]) -> str:
@@ -46,4 +51,22 @@ def code_version(cwd: Path | None = None) -> str | None:
 
 def environment() -> dict[str, str]:
     """Interpreter and platform of this process."""
-    return {"python": platform.python_version(), "platform": platform.platform(), "executable": sys.executable}
+    return {"python": platform.python_version(), "platform": platform.platform()}
+
+
+def package_versions(dists: list[str]) -> dict[str, str]:
+    """Installed versions of ``dists`` and of everything they require (extras left out)."""
+    versions: dict[str, str] = {}
+    for dist in dists:
+        try:
+            requires = metadata.requires(dist) or []
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+        for requirement in requires:
+            match = REQUIREMENT_NAME.match(requirement)
+            if match is None or "extra ==" in requirement:
+                continue
+            with contextlib.suppress(metadata.PackageNotFoundError):
+                versions[match.group(0).lower()] = metadata.version(match.group(0))
+    return dict(sorted(versions.items()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
@@ -13,9 +13,12 @@ from runner import __version__
 from runner.compare import get_run
 from runner.errors import InputError
 from runner.plugins import Plugins
-from runner.provenance import git_state
-from runner.runs import RunOutcome, execute, resolve_config
-from runner.tracking import CONFIG_ARTIFACT
+from runner.provenance import git_state, package_versions
+from runner.runs import RunOutcome, execute, prepare_only, resolve_config
+from runner.tracking import CONFIG_ARTIFACT, DIGEST_TAG, mlflow_dataset
+
+if TYPE_CHECKING:
+    from runner.context import RunContext
 
 REPRODUCES_TAG = "runner.reproduces"
 
@@ -94,24 +97,27 @@ def environment_drift(tags: dict[str, str], plugins: Plugins, type_id: str) -> l
         drift.append(Drift("runner version", tags.get("runner.version"), __version__))
     _, plugin = plugins.experiment_type(type_id)
     if tags.get("runner.plugin.version") != plugin.version:
-        drift.append(Drift(f"plugin {plugin.dist} version", tags.get("runner.plugin.version"), plugin.version))
+        drift.append(Drift(f"plugin {plugin.dist or plugin.name} version", tags.get("runner.plugin.version"),
+                           plugin.version))
+    then = json.loads(tags.get("runner.packages", "{}"))
+    now = package_versions(["runner", *([plugin.dist] if plugin.dist else [])])
+    drift += [Drift(f"package {name}", then.get(name), now.get(name))
+              for name in sorted(set(then) | set(now)) if then.get(name) != now.get(name)]
     return drift
 
 
-def result_drift(original: dict[str, str], new: dict[str, str], original_params: dict[str, str],
-                 new_params: dict[str, str]) -> list[Drift]:
-    """Data digests and derived params (e.g. ``prompt_uri``) that changed between the two runs."""
-    drift = [
-        Drift(f"data {key.removeprefix('runner.data_digest.')}", original.get(key), new.get(key))
-        for key in sorted({k for k in [*original, *new] if k.startswith("runner.data_digest.")})
-        if original.get(key) != new.get(key)
-    ]
-    drift += [
-        Drift(f"param {key}", original_params.get(key), new_params.get(key))
-        for key in sorted(set(original_params) | set(new_params))
-        if original_params.get(key) != new_params.get(key)
-    ]
-    return drift
+def data_drift(tags: dict[str, str], probe: RunContext) -> list[Drift]:
+    """Digests of the data the run reads now (``runner_prepare`` only) against the logged ones."""
+    now = {record.name: mlflow_dataset(record).digest for record in probe.pending.datasets}
+    then = {k.removeprefix(DIGEST_TAG): v for k, v in tags.items() if k.startswith(DIGEST_TAG)}
+    return [Drift(f"data {name}", then.get(name), now.get(name))
+            for name in sorted(set(then) | set(now)) if then.get(name) != now.get(name)]
+
+
+def derived_param_drift(original: dict[str, str], new: dict[str, str]) -> list[Drift]:
+    """Params the run derived (e.g. ``prompt_uri``: the prompt version) that changed."""
+    return [Drift(f"param {key}", original.get(key), new.get(key))
+            for key in sorted(set(original) | set(new)) if original.get(key) != new.get(key)]
 
 
 def reproduce(
@@ -124,12 +130,13 @@ def reproduce(
     original = get_run(client, run_id)
     resolved = resolve_config(config, plugins)
     drift = environment_drift(original.data.tags, plugins, resolved.experiment_type.id)
+    drift += data_drift(original.data.tags, prepare_only(resolved, plugins, tracking_uri))
     if on_drift:
         on_drift(drift)
     outcome = execute(resolved, plugins, tracking_uri=tracking_uri, tags={REPRODUCES_TAG: run_id},
                       run_name=f"reproduce {original.info.run_name or run_id}")
     new = client.get_run(outcome.run_id)
-    drift += result_drift(original.data.tags, new.data.tags, original.data.params, new.data.params)
+    drift += derived_param_drift(original.data.params, new.data.params)
     unchecked = {m.name for m in resolved.experiment_type.metrics if not m.deterministic}
     metrics = [
         MetricDiff(name, value, new.data.metrics.get(name), name not in unchecked)

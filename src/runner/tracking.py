@@ -41,6 +41,7 @@ MAX_TAGS_PER_BATCH = 100
 MAX_PARAM_LENGTH = 6000
 CONFIG_ARTIFACT = "config.json"
 CONTENT_KEY_TAG = "runner.content_key"
+DIGEST_TAG = "runner.data_digest."
 
 
 #: MLflow loggers whose INFO lines (database creation, new experiment) are noise on a CLI.
@@ -186,7 +187,7 @@ class Tracker:
     def _log_dataset(self, record: DatasetRecord) -> None:
         dataset = mlflow_dataset(record)
         mlflow.log_input(dataset, context=record.context)
-        self.client.set_tag(self.run_id, f"runner.data_digest.{record.name}", dataset.digest)
+        self.client.set_tag(self.run_id, f"{DIGEST_TAG}{record.name}", dataset.digest)
 
     @retry_locked
     def _log_artifact(self, record: ArtifactRecord, workdir: Path) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from runner import __version__
 from runner.hookspecs import hookimpl
-from runner.provenance import config_hash, environment, git_state
+from runner.provenance import config_hash, environment, git_state, package_versions
 
 if TYPE_CHECKING:
     from runner.context import RunContext
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 @hookimpl(tryfirst=True)
 def runner_prepare(ctx: RunContext) -> None:
-    """Record runner/plugin versions, type, registry entry, config hash, git state, seed."""
+    """Record runner/plugin/package versions, type, registry entry, config hash, git, seed."""
     env = environment()
     tags = {
         "runner.version": __version__,
@@ -23,6 +24,9 @@ def runner_prepare(ctx: RunContext) -> None:
         "runner.python": env["python"],
         "runner.platform": env["platform"],
     }
+    tags["runner.packages"] = json.dumps(
+        package_versions(["runner", *([ctx.plugin.dist] if ctx.plugin and ctx.plugin.dist else [])])
+    )
     if ctx.plugin is not None:
         tags["runner.plugin"] = ctx.plugin.name
         tags["runner.plugin.dist"] = ctx.plugin.dist or "unknown"
