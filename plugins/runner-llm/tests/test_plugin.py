@@ -43,3 +43,14 @@ def test_params_forbid_unknown_keys_and_backends() -> None:
         BackendParams(backend="bard")
     assert issubclass(LlmPromptParams, BackendParams)
     assert BackendParams().backend == "local" and BackendParams().temperature == 0.0
+
+
+def test_testing_and_offline_modules_import_only_the_standard_library() -> None:
+    code = (
+        "import sys; before = set(sys.modules)\n"
+        "import runner_llm.testing, runner_llm.offline\n"
+        "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
+        "print(sorted(new - set(sys.stdlib_module_names) - {'runner_llm'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -12,6 +12,9 @@ from mlflow import MlflowClient
 
 from runner import InputError
 from runner.runs import run_experiment
+from runner_llm.plugin import METRICS
+
+DECLARED = {m.name for m in METRICS}
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +34,8 @@ def _artifact(client: MlflowClient, run_id: str, name: str) -> str:
 def _traces(tracking_uri: str, run_id: str) -> list[Any]:
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.flush_trace_async_logging()
-    return mlflow.search_traces(run_id=run_id, return_type="list")
+    experiment_id = MlflowClient(tracking_uri).get_run(run_id).info.experiment_id
+    return mlflow.search_traces(locations=[experiment_id], run_id=run_id, return_type="list")
 
 
 def test_run_logs_params_metrics_artifacts_and_traces(
@@ -62,6 +66,9 @@ def test_run_logs_params_metrics_artifacts_and_traces(
     assert "cost_usd" not in metrics
     assert tags["runner.llm.price_unknown"] == "test-model"
     assert len(client.get_metric_history(outcome.run_id, "item_latency_sec")) == 4
+    assert metrics["items_with_expected"] == 4
+    assert len(client.get_metric_history(outcome.run_id, "item_rouge_l")) == 4
+    assert set(metrics) <= DECLARED, set(metrics) - DECLARED  # `runner show` lists them all
 
     prompt_txt = _artifact(client, outcome.run_id, "prompt.txt")
     assert "{{question}}" in prompt_txt and sent[0] in prompt_txt

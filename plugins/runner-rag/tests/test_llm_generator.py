@@ -72,6 +72,54 @@ def test_llm_answers_with_registered_prompt_tokens_and_cost(
     )
 
 
+def test_llm_failure_mid_run_keeps_the_answers_already_given(
+    tracking_uri: str,
+    chat_server,  # noqa: ANN001
+) -> None:
+    questions = load_questions(shipped_questions_path(), limit=4)
+    chat_server.answers = {q.question: q.answer for q in questions}
+    chat_server.script = [
+        chat_server.reply(),
+        chat_server.reply(),
+        chat_server.reply(401, {"error": {"message": "key revoked"}}),
+    ]
+    with pytest.warns(RuntimeWarning, match="no price for model 'rag-test'"):
+        outcome = run_experiment(
+            "rag",
+            {
+                "generator": "llm",
+                "backend": "openai",
+                "llm_model": "rag-test",
+                "api_key_env": None,
+                "base_url": chat_server.base_url,
+                "max_retries": 0,
+                "max_questions": 4,
+                "retriever": "bm25",
+                "top_k": 2,
+            },
+            tracking_uri=tracking_uri,
+        )
+    assert outcome.status == "FAILED"
+    assert "401" in outcome.error
+    assert len(chat_server.requests) == 3  # stopped at the failing call
+    client = mlflow.MlflowClient(tracking_uri)
+    run = client.get_run(outcome.run_id)
+    assert run.data.tags["runner.llm.items_answered"] == "2/4"
+    # Unknown price: a warning and a tag, never a silent cost_usd of 0.
+    assert run.data.tags["runner.llm.price_unknown"] == "rag-test"
+    assert "cost_usd" not in run.data.metrics
+    table = json.loads(Path(client.download_artifacts(outcome.run_id, "items.json")).read_text())
+    rows = [dict(zip(table["columns"], row)) for row in table["data"]]
+    assert [r["answer"] for r in rows] == [q.answer for q in questions[:2]]
+    response = Path(client.download_artifacts(outcome.run_id, "response.txt")).read_text()
+    assert all(q.answer in response for q in questions[:2])
+    m = run.data.metrics
+    assert m["token_f1"] == 1.0
+    words = sum(len(p.split()) for p in chat_server.prompts[:2])
+    assert m["tokens_used"] == words + sum(len(q.answer.split()) for q in questions[:2])
+    assert len(client.get_metric_history(outcome.run_id, "item_latency_sec")) == 2
+
+
 def test_local_smollm2_answers_from_context(
     tracking_uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -38,11 +38,3 @@ def test_answer_relevance_is_clipped_cosine() -> None:
     a = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
     b = np.array([[1.0, 0.0], [0.6, 0.8], [-1.0, 0.0]])
     assert metrics.answer_relevance(a, b).tolist() == pytest.approx([1.0, 0.8, 0.0])
-
-
-def test_latency_summary_names_and_percentiles() -> None:
-    summary = metrics.latency_summary("latency", [1.0, 2.0, 3.0, 4.0, 100.0])
-    assert summary["latency_sec"] == pytest.approx(22.0)
-    assert summary["latency_p50_sec"] == pytest.approx(3.0)
-    assert 4.0 < summary["latency_p95_sec"] < 100.0
-    assert metrics.latency_summary("x", []) == {}

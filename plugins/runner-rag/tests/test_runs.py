@@ -9,6 +9,9 @@ import mlflow
 import pytest
 from runner import InputError
 from runner.runs import run_experiment
+from runner_rag.plugin import METRICS
+
+DECLARED = {m.name for m in METRICS}
 
 pytestmark = pytest.mark.slow
 
@@ -91,6 +94,7 @@ def test_every_retriever_runs_and_logs_bounded_metrics(
     assert metrics["latency_p50_sec"] <= metrics["latency_p95_sec"]
     assert metrics["num_questions"] == 12 and metrics["tokens_used"] == 0
     assert ("embedding_cache_hit" in metrics) == (retriever in ("dense", "hybrid"))
+    assert set(metrics) <= DECLARED, set(metrics) - DECLARED  # `runner show` lists them all
     assert run.data.tags["runner.data_digest.corpus"]
     artifacts = {a.path for a in _client(tracking_uri).list_artifacts(outcome.run_id)}
     assert {"items.json", "prompt.txt", "response.txt"} <= artifacts

@@ -14,14 +14,16 @@ from runner import InputError
 from runner.runs import run_experiment
 from runner_sklearn.data import load_dataset, split
 from runner_sklearn.params import DatasetParams
+from runner_sklearn.plugin import EXPERIMENT_TYPE
+
+DECLARED = {m.name for m in EXPERIMENT_TYPE.metrics}
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def tracking_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh store; the working directory moves too, as artifacts go to ./mlruns."""
-    monkeypatch.chdir(tmp_path)
+def tracking_uri(tmp_path: Path) -> str:
+    """A fresh store (the core keeps its artifacts in mlartifacts/ beside the database)."""
     return f"sqlite:///{tmp_path / 'mlflow.db'}"
 
 
@@ -88,6 +90,7 @@ def test_each_classifier_trains_logs_and_loads(tracking_uri, overrides, dataset)
             assert key in run.data.metrics
     else:
         assert "cv_accuracy_mean" not in run.data.metrics
+    assert set(run.data.metrics) <= DECLARED, set(run.data.metrics) - DECLARED
     data = load_dataset(DatasetParams(name=dataset))
     predictions = load_logged_model(client, outcome.run_id).predict(data.features.iloc[:7])
     assert set(np.asarray(predictions)) <= set(data.classes)

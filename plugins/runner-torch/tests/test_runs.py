@@ -13,6 +13,7 @@ from runner import InputError
 from runner.runs import run_experiment
 from runner_sklearn.data import load_dataset, split
 from runner_sklearn.params import DatasetParams
+from runner_torch.plugin import EXPERIMENT_TYPE
 
 pytestmark = pytest.mark.slow
 
@@ -20,9 +21,8 @@ CURVES = ("loss", "val_loss", "val_accuracy")
 
 
 @pytest.fixture
-def tracking_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh store; the working directory moves too, as artifacts go to ./mlruns."""
-    monkeypatch.chdir(tmp_path)
+def tracking_uri(tmp_path: Path) -> str:
+    """A fresh store (the core keeps its artifacts in mlartifacts/ beside the database)."""
     return f"sqlite:///{tmp_path / 'mlflow.db'}"
 
 
@@ -42,6 +42,8 @@ def test_run_logs_curves_metrics_model_and_dataset(tracking_uri):
     for key in ("accuracy", "f1_macro", "roc_auc"):
         assert 0.0 <= run.data.metrics[key] <= 1.0
     assert run.data.metrics["train_time_sec"] > 0
+    declared = {m.name for m in EXPERIMENT_TYPE.metrics}
+    assert set(run.data.metrics) <= declared, set(run.data.metrics) - declared
     (dataset_input,) = run.inputs.dataset_inputs
     assert dataset_input.dataset.name == "wine"
     artifacts = {a.path for a in client.list_artifacts(outcome.run_id)}

@@ -6,12 +6,14 @@ metrics, latency percentiles and cost are recorded the same way everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from runner import MetricSpec
 
@@ -30,6 +32,18 @@ CALL_STEP_METRICS = (
     MetricSpec("item_completion_tokens", "minimize", "Completion tokens of call N.", per_step=True),
 )
 
+#: What :func:`log_token_usage` logs; declared by every type that calls it.
+TOKEN_USAGE_METRICS = (
+    MetricSpec("tokens_used", "minimize", "Prompt + completion tokens over all LLM calls."),
+    MetricSpec("prompt_tokens", "minimize", "Prompt tokens over all LLM calls."),
+    MetricSpec("completion_tokens", "minimize", "Completion tokens over all LLM calls."),
+    MetricSpec("tokens_per_sec", "maximize", "Completion tokens per second of generation time.",
+               deterministic=False),
+    MetricSpec("cost_usd", "minimize",
+               "USD: token prices (API) or compute time x usd_per_hour (local); not logged when "
+               "the price is unknown (tag runner.llm.price_unknown).", deterministic=False),
+)
+
 Messages = list[dict[str, str]]
 
 #: Write buffered per-item metrics at least this often, so a live run shows progress and a
@@ -38,6 +52,9 @@ FLUSH_EVERY_SEC = 5.0
 
 #: Tag set when the model has no known price (``cost_usd`` is then not logged).
 PRICE_UNKNOWN_TAG = "runner.llm.price_unknown"
+
+#: Tag set when a run stopped early: ``"<answered>/<total>"`` items.
+ITEMS_ANSWERED_TAG = "runner.llm.items_answered"
 
 #: MLflow's span attribute for token usage (shown in the trace UI).
 TOKEN_USAGE_ATTRIBUTE = "mlflow.chat.tokenUsage"
@@ -107,13 +124,6 @@ def iter_calls(
         yield CallResult(index, messages, completion)
 
 
-def run_calls(
-    ctx: RunContext, backend: Backend, requests: Sequence[Messages], **kwargs: Any
-) -> list[CallResult]:
-    """All of :func:`iter_calls` as a list (partial results are lost if a call fails)."""
-    return list(iter_calls(ctx, backend, requests, total=len(requests), **kwargs))
-
-
 def percentile(values: Sequence[float], q: float) -> float:
     """The ``q``-th percentile (0-100) with linear interpolation, like numpy's default."""
     if not values:
@@ -122,6 +132,17 @@ def percentile(values: Sequence[float], q: float) -> float:
     pos = (len(ordered) - 1) * q / 100.0
     low, high = math.floor(pos), math.ceil(pos)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def latency_summary(base: str, values: Sequence[float]) -> dict[str, float]:
+    """``<base>_sec`` (mean), ``<base>_p50_sec`` and ``<base>_p95_sec``; ``{}`` for no values."""
+    if not values:
+        return {}
+    return {
+        f"{base}_sec": sum(values) / len(values),
+        f"{base}_p50_sec": percentile(values, 50),
+        f"{base}_p95_sec": percentile(values, 95),
+    }
 
 
 @dataclass(frozen=True)
@@ -142,13 +163,13 @@ class UsageSummary:
 def summarize(params: BackendParams, completions: Iterable[Completion]) -> UsageSummary:
     """Mean/percentile latency, token totals, generation throughput and cost."""
     items = list(completions)
-    latencies = [c.latency_sec for c in items]
+    latency = latency_summary("latency", [c.latency_sec for c in items])
     totals = UsageTotals.of(items)
     return UsageSummary(
         calls=len(items),
-        latency_sec=sum(latencies) / len(items) if items else math.nan,
-        latency_p50_sec=percentile(latencies, 50),
-        latency_p95_sec=percentile(latencies, 95),
+        latency_sec=latency.get("latency_sec", math.nan),
+        latency_p50_sec=latency.get("latency_p50_sec", math.nan),
+        latency_p95_sec=latency.get("latency_p95_sec", math.nan),
         prompt_tokens=totals.prompt_tokens,
         completion_tokens=totals.completion_tokens,
         tokens_used=totals.prompt_tokens + totals.completion_tokens,
@@ -159,22 +180,19 @@ def summarize(params: BackendParams, completions: Iterable[Completion]) -> Usage
     )
 
 
-def log_usage_metrics(
+def log_token_usage(
     ctx: RunContext, params: BackendParams, completions: Iterable[Completion]
 ) -> UsageSummary:
-    """Log latency_sec (+p50/p95), tokens_used (+prompt/completion), tokens_per_sec, cost_usd.
+    """Log tokens_used (+prompt/completion), tokens_per_sec and cost_usd of ``completions``.
 
-    An unknown price logs no ``cost_usd``: it warns and sets the tag ``runner.llm.price_unknown``
-    to the model name instead.
+    An unknown price logs no ``cost_usd`` (never a silent 0): it warns and sets the tag
+    ``runner.llm.price_unknown`` to the model name instead. Nothing is logged for no calls.
     """
     summary = summarize(params, completions)
     if summary.calls == 0:
         return summary
     ctx.log_metrics(
         {
-            "latency_sec": summary.latency_sec,
-            "latency_p50_sec": summary.latency_p50_sec,
-            "latency_p95_sec": summary.latency_p95_sec,
             "tokens_used": summary.tokens_used,
             "prompt_tokens": summary.prompt_tokens,
             "completion_tokens": summary.completion_tokens,
@@ -192,3 +210,32 @@ def log_usage_metrics(
     else:
         ctx.log_metric("cost_usd", summary.cost_usd)
     return summary
+
+
+def log_usage_metrics(
+    ctx: RunContext, params: BackendParams, completions: Iterable[Completion]
+) -> UsageSummary:
+    """Per-call latency_sec (+p50/p95), then everything :func:`log_token_usage` logs."""
+    items = list(completions)
+    ctx.log_metrics(latency_summary("latency", [c.latency_sec for c in items]))
+    return log_token_usage(ctx, params, items)
+
+
+@contextmanager
+def keep_partial_results(
+    ctx: RunContext, done: Sized, total: int, log_partial: Callable[[], object]
+) -> Iterator[None]:
+    """Around a loop that fills ``done``: if it fails, keep what was answered, then re-raise.
+
+    Tags ``runner.llm.items_answered`` as ``"<len(done)>/<total>"`` and, when something was
+    answered, calls ``log_partial`` (evaluate + log those items). An error inside
+    ``log_partial`` is dropped so it never masks the failure that stopped the loop.
+    """
+    try:
+        yield
+    except BaseException:
+        ctx.set_tag(ITEMS_ANSWERED_TAG, f"{len(done)}/{total}")
+        if len(done):
+            with contextlib.suppress(Exception):
+                log_partial()
+        raise

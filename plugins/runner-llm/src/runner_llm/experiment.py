@@ -8,7 +8,6 @@ items.json. If a call fails mid-way, what was answered is evaluated and logged b
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ from runner import RunContext, hookimpl
 
 from runner_llm import prompts
 from runner_llm.backends import Backend, Completion, get_backend
-from runner_llm.calls import iter_calls, log_usage_metrics
+from runner_llm.calls import iter_calls, keep_partial_results, log_usage_metrics
 from runner_llm.data import Item, load_items
 from runner_llm.params import LlmPromptParams
 from runner_llm.pricing import load_prices
@@ -95,7 +94,12 @@ class LlmPromptExperiment:
 
         rendered = [prompts.render(template, item.variables) for item in items]
         requests = [[{"role": "user", "content": text}] for text in rendered]
-        try:
+
+        def log_partial() -> None:  # a failed call: keep metrics and artifacts of items done
+            self.runner_evaluate(ctx)
+            self.runner_log(ctx)
+
+        with keep_partial_results(ctx, results, len(items), log_partial):
             for call in iter_calls(
                 ctx, backend, requests, span_name=f"{template.name}-v{template.version}",
                 description=f"{params.backend}:{params.llm_model}", total=len(requests),
@@ -108,14 +112,6 @@ class LlmPromptExperiment:
                 if scores:
                     ctx.log_metrics({f"item_{k}": v for k, v in scores.items()}, step=call.index)
                 results.append(ItemResult(item, rendered[call.index], call.completion, scores))
-        except BaseException:
-            # Keep what was answered: metrics and artifacts for the items done so far.
-            ctx.set_tag("runner.llm.items_answered", f"{len(results)}/{len(items)}")
-            if results:
-                with contextlib.suppress(Exception):  # never mask the call's own error
-                    self.runner_evaluate(ctx)
-                    self.runner_log(ctx)
-            raise
 
     @hookimpl
     def runner_evaluate(self, ctx: RunContext) -> None:

@@ -6,27 +6,33 @@ from collections.abc import Callable
 
 from runner import ExperimentType, MetricSpec, hookimpl
 
-from runner_llm.calls import CALL_STEP_METRICS
+from runner_llm.calls import CALL_STEP_METRICS, TOKEN_USAGE_METRICS
 from runner_llm.params import LlmPromptParams
 
 EXPERIMENT_NAME = "llm-experiments"
 
+#: Answer-quality scores vs an item's ``expected`` (runner_llm.quality.SCORERS): name -> what.
+QUALITY = {
+    "token_f1": "token F1 of the answer vs 'expected' (SQuAD style)",
+    "exact_match": "1 if the answer equals 'expected' (normalized)",
+    "contains_match": "1 if the answer contains 'expected' as words",
+    "rouge_l": "ROUGE-L F-measure of the answer vs 'expected'",
+}
+
 METRICS = (
-    MetricSpec("token_f1", "maximize", "Mean token F1 of answers vs 'expected' (SQuAD style)."),
-    MetricSpec("latency_sec", "minimize", "Mean wall-clock seconds per LLM call.", deterministic=False),
-    MetricSpec("tokens_used", "minimize", "Prompt + completion tokens over all calls."),
-    MetricSpec("cost_usd", "minimize", "USD: token prices (API) or compute time x usd_per_hour.", deterministic=False),
-    MetricSpec("tokens_per_sec", "maximize", "Completion tokens per second of generation time.", deterministic=False),
-    MetricSpec("exact_match", "maximize", "Share of answers equal to 'expected' (normalized)."),
-    MetricSpec("contains_match", "maximize", "Share of answers containing 'expected' as words."),
-    MetricSpec("rouge_l", "maximize", "Mean ROUGE-L F-measure of answers vs 'expected'."),
+    *(MetricSpec(name, "maximize", f"Mean over items: {what}.") for name, what in QUALITY.items()),
+    MetricSpec("latency_sec", "minimize", "Mean wall-clock seconds per LLM call.",
+               deterministic=False),
     MetricSpec("latency_p50_sec", "minimize", "Median seconds per call.", deterministic=False),
-    MetricSpec("latency_p95_sec", "minimize", "95th percentile seconds per call.", deterministic=False),
-    MetricSpec("prompt_tokens", "minimize", "Prompt tokens over all calls."),
-    MetricSpec("completion_tokens", "minimize", "Completion tokens over all calls."),
+    MetricSpec("latency_p95_sec", "minimize", "95th percentile seconds per call.",
+               deterministic=False),
+    *TOKEN_USAGE_METRICS,
     MetricSpec("items", "maximize", "Items answered."),
+    MetricSpec("items_with_expected", "maximize", "Answered items that have an 'expected' "
+               "answer (the quality means are over these)."),
     *CALL_STEP_METRICS,
-    MetricSpec("item_token_f1", "maximize", "Token F1 of item N (step = item index).", True),
+    *(MetricSpec(f"item_{name}", "maximize", f"Item N: {what} (step = item index).",
+                 per_step=True) for name, what in QUALITY.items()),
 )
 
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from runner import InputError
+from runner.cache import cache_dir
+from runner_llm.offline import hub_offline
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -33,11 +35,6 @@ BUNDLED_MODELS: dict[str, tuple[str, str]] = {
 _LOAD_LOCK = threading.Lock()
 #: How many times a model was actually loaded in this process (observable "once per process").
 LOAD_COUNTS: dict[str, int] = {}
-
-
-def cache_root() -> Path:
-    """``$RUNNER_CACHE_DIR`` or ``~/.cache/runner``."""
-    return Path(os.environ.get("RUNNER_CACHE_DIR") or Path.home() / ".cache" / "runner")
 
 
 def resolve_model(name: str) -> Path:
@@ -80,8 +77,7 @@ def load_model(folder: Path) -> SentenceTransformer:
 
 @functools.lru_cache(maxsize=4)
 def _load(folder: str) -> SentenceTransformer:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    hub_offline()
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
@@ -145,7 +141,7 @@ class EmbeddingCache:
     """Chunk embeddings on disk: one ``.npy`` per (corpus, chunking, model) key, atomic writes."""
 
     def __init__(self, root: Path | None = None) -> None:
-        self.root = root or cache_root() / "embeddings"
+        self.root = root or cache_dir("embeddings")
 
     @staticmethod
     def key(corpus_digest: str, chunk_size: int, chunk_overlap: int, model_id: str) -> str:

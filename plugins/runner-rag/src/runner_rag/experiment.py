@@ -17,7 +17,7 @@ import numpy as np
 from runner import RunContext, hookimpl
 from runner_llm import quality
 from runner_llm.backends import get_backend
-from runner_llm.calls import PRICE_UNKNOWN_TAG, summarize
+from runner_llm.calls import keep_partial_results, latency_summary, log_token_usage
 
 from runner_rag import metrics
 from runner_rag.chunking import Chunk, chunk_documents
@@ -42,7 +42,6 @@ from runner_rag.generators import (
 from runner_rag.index import build_index
 from runner_rag.params import RagParams
 
-#: The per-question table artifact (MLflow's evaluation view reads ``.json`` tables).
 @dataclass
 class Answered:
     """One question after retrieval and generation."""
@@ -134,7 +133,11 @@ class RagExperiment:
 
     @hookimpl
     def runner_execute(self, ctx: RunContext) -> None:
-        """Chunk, index, retrieve for every question, then generate every answer."""
+        """Chunk, index, retrieve for every question, then answer them one by one.
+
+        Answers land in ``ctx.state["answered"]`` as they arrive; if the LLM fails on question N,
+        questions 1..N-1 are still scored and logged before the error ends the run.
+        """
         params: RagParams = ctx.params  # type: ignore[assignment]
         state = ctx.state
         chunks = chunk_documents(state["docs"], params.chunk_size, params.chunk_overlap)
@@ -152,12 +155,18 @@ class RagExperiment:
             template = state["template"]
             prompt = ctx.register_prompt(params.prompt_name, template.text)
             ctx.log_param("prompt_uri", prompt.uri)
-        items = [(q.question, [c for c, _ in h]) for q, h in zip(state["questions"], hits)]
-        generations = state["generator"].generate_all(ctx, items)
-        state["answered"] = [
-            Answered(q, h, sec, g)
-            for q, h, sec, g in zip(state["questions"], hits, retrieval_secs, generations)
-        ]
+        questions: list[Question] = state["questions"]
+        items = [(q.question, [c for c, _ in h]) for q, h in zip(questions, hits)]
+        answered: list[Answered] = state.setdefault("answered", [])
+
+        def log_partial() -> None:  # a failed LLM call: keep scores and artifacts of answers
+            self.runner_evaluate(ctx)
+            self.runner_log(ctx)
+
+        with keep_partial_results(ctx, answered, len(questions), log_partial):
+            generations = state["generator"].answers(ctx, items)
+            for q, h, sec, g in zip(questions, hits, retrieval_secs, generations):
+                answered.append(Answered(q, h, sec, g))
 
     @staticmethod
     def _build_index(ctx: RunContext, params: RagParams, chunks: list[Chunk]) -> None:
@@ -225,14 +234,10 @@ class RagExperiment:
             }
         means = {k: float(np.mean([a.scores[k] for a in answered])) for k in answered[0].scores}
         ctx.log_metrics(means)
-        ctx.log_metrics(metrics.latency_summary("latency", [a.latency_sec for a in answered]))
+        ctx.log_metrics(latency_summary("latency", [a.latency_sec for a in answered]))
+        ctx.log_metrics(latency_summary("retrieval_latency", [a.retrieval_sec for a in answered]))
         ctx.log_metrics(
-            metrics.latency_summary("retrieval_latency", [a.retrieval_sec for a in answered])
-        )
-        ctx.log_metrics(
-            metrics.latency_summary(
-                "generation_latency", [a.generation.latency_sec for a in answered]
-            )
+            latency_summary("generation_latency", [a.generation.latency_sec for a in answered])
         )
         ctx.log_metric("hit_rate_at_k_random", self._random_hit_rate(ctx, params, answered))
         self._log_usage(ctx, params, answered)
@@ -267,23 +272,12 @@ class RagExperiment:
 
     @staticmethod
     def _log_usage(ctx: RunContext, params: RagParams, answered: list[Answered]) -> None:
-        """tokens_used and cost_usd via runner-llm's accounting (0 when no LLM was called)."""
+        """LLM tokens and cost by runner-llm's accounting; no LLM (extractive) costs 0."""
         completions = [a.generation.completion for a in answered if a.generation.completion]
-        if not completions:
-            ctx.log_metrics({"tokens_used": 0, "cost_usd": 0.0})
-            return
-        usage = summarize(params, completions)
-        ctx.log_metrics(
-            {
-                "tokens_used": usage.tokens_used,
-                "prompt_tokens": usage.prompt_tokens,
-                "completion_tokens": usage.completion_tokens,
-            }
-        )
-        if usage.cost_usd is None:
-            ctx.set_tag(PRICE_UNKNOWN_TAG, params.llm_model)
+        if completions:
+            log_token_usage(ctx, params, completions)
         else:
-            ctx.log_metric("cost_usd", usage.cost_usd)
+            ctx.log_metrics({"tokens_used": 0, "cost_usd": 0.0})
 
     # --- log -------------------------------------------------------------------------------
 

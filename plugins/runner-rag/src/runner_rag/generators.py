@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -52,8 +53,8 @@ Item = tuple[str, list[Chunk]]
 class Generator(Protocol):
     """Answers questions from their retrieved chunks."""
 
-    def generate_all(self, ctx: RunContext, items: list[Item]) -> list[Generation]:
-        """One answer per item, in order."""
+    def answers(self, ctx: RunContext, items: list[Item]) -> Iterator[Generation]:
+        """One answer per item, in order, each yielded as soon as it is ready."""
         ...
 
 
@@ -106,11 +107,9 @@ class ExtractiveGenerator:
         prompt = f"Question: {question}\n\nContext:\n{format_context(chunks)}"
         return Generation(answer, prompt, time.perf_counter() - started)
 
-    def generate_all(self, ctx: RunContext, items: list[Item]) -> list[Generation]:
-        return [
-            self.generate(q, chunks)
-            for q, chunks in ctx.progress(items, "extracting answers", total=len(items))
-        ]
+    def answers(self, ctx: RunContext, items: list[Item]) -> Iterator[Generation]:
+        for q, chunks in ctx.progress(items, "extracting answers", total=len(items)):
+            yield self.generate(q, chunks)
 
 
 def builtin_prompts_dir() -> Path:
@@ -153,22 +152,21 @@ class LLMGenerator:
         variables = {"question": question, "context": format_context(chunks)}
         return [{"role": "user", "content": prompts.render(self.template, variables)}]
 
-    def generate_all(self, ctx: RunContext, items: list[Item]) -> list[Generation]:
-        """Answer every item through :func:`runner_llm.calls.iter_calls` (one LLM span each).
+    def answers(self, ctx: RunContext, items: list[Item]) -> Iterator[Generation]:
+        """Answer item by item through :func:`runner_llm.calls.iter_calls` (one LLM span each).
 
-        ``latency_sec`` is the backend's own measure of the call, without tracing overhead.
+        ``latency_sec`` is the backend's own measure of the call, without tracing overhead. A
+        failing call raises after the answers before it were yielded.
         """
         requests = [self.messages(q, chunks) for q, chunks in items]
-        return [
-            Generation(
+        for r in iter_calls(
+            ctx,
+            self.backend,
+            requests,
+            span_name="rag_answer",
+            description="generating answers",
+            total=len(requests),
+        ):
+            yield Generation(
                 r.completion.text, r.messages[0]["content"], r.completion.latency_sec, r.completion
             )
-            for r in iter_calls(
-                ctx,
-                self.backend,
-                requests,
-                span_name="rag_answer",
-                description="generating answers",
-                total=len(requests),
-            )
-        ]

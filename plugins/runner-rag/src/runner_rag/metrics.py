@@ -1,4 +1,4 @@
-"""RAG metrics: retrieval against gold doc ids, answer relevance, faithfulness, latency summaries.
+"""RAG metrics: retrieval against gold doc ids, answer relevance, faithfulness.
 
 Definitions (per question, then averaged over questions):
 
@@ -66,15 +66,3 @@ def answer_relevance(answer_vectors: np.ndarray, reference_vectors: np.ndarray) 
     """Row-wise ``max(0, cosine)`` of unit-length answer and reference embeddings."""
     cosine = np.sum(answer_vectors * reference_vectors, axis=1)
     return np.clip(cosine, 0.0, 1.0)
-
-
-def latency_summary(base: str, values: Sequence[float]) -> dict[str, float]:
-    """``<base>_sec`` (mean), ``<base>_p50_sec`` and ``<base>_p95_sec`` of latencies in seconds."""
-    array = np.asarray(values, dtype=np.float64)
-    if array.size == 0:
-        return {}
-    return {
-        f"{base}_sec": float(array.mean()),
-        f"{base}_p50_sec": float(np.percentile(array, 50)),
-        f"{base}_p95_sec": float(np.percentile(array, 95)),
-    }

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from runner import ExperimentType, MetricSpec, hookimpl
 
-from runner_llm.calls import CALL_STEP_METRICS
+from runner_llm.calls import CALL_STEP_METRICS, TOKEN_USAGE_METRICS
 
 from runner_rag.params import RagParams
 
@@ -28,18 +28,30 @@ METRICS = (
     ),
     MetricSpec("token_f1", "maximize", "mean SQuAD token F1 of answer vs reference"),
     MetricSpec("rouge_l", "maximize", "mean ROUGE-L F-measure of answer vs reference"),
-    MetricSpec("latency_sec", "minimize", "mean per-question latency, retrieval + generation", deterministic=False),
-    MetricSpec("retrieval_latency_sec", "minimize", "mean per-question retrieval latency", deterministic=False),
-    MetricSpec("generation_latency_sec", "minimize", "mean per-question generation latency", deterministic=False),
-    MetricSpec(
-        "index_build_sec", "minimize", "seconds to build the index (embeddings computed or loaded)"
-    , deterministic=False),
-    MetricSpec(
-        "tokens_used",
-        "minimize",
-        "LLM prompt + completion tokens over all questions (0 if extractive)",
+    *(
+        MetricSpec(f"{base}_sec", "minimize", f"mean per-question {what}", deterministic=False)
+        for base, what in (
+            ("latency", "latency, retrieval + generation"),
+            ("retrieval_latency", "retrieval latency"),
+            ("generation_latency", "generation latency"),
+        )
     ),
-    MetricSpec("cost_usd", "minimize", "LLM cost by runner-llm's accounting (0 if extractive)", deterministic=False),
+    MetricSpec(
+        "index_build_sec",
+        "minimize",
+        "seconds to build the index (embeddings computed or loaded)",
+        deterministic=False,
+    ),
+    MetricSpec(
+        "hit_rate_at_k_random",
+        "maximize",
+        "hit rate a retriever picking top_k chunks at random would get (a baseline, not a goal)",
+    ),
+    MetricSpec("num_documents", "maximize", "documents in the corpus"),
+    MetricSpec("num_chunks", "maximize", "chunks the corpus was split into"),
+    MetricSpec("num_questions", "maximize", "questions asked (after max_questions)"),
+    # tokens_used and cost_usd are 0 for the extractive generator; the rest only with an LLM.
+    *TOKEN_USAGE_METRICS,
     *(
         MetricSpec(f"{base}_{q}_sec", "minimize", f"{q} of per-question {base.replace('_', ' ')}",
                    deterministic=False)

@@ -8,14 +8,15 @@ means logistic regression, so ``runner run sklearn --set C=0.5`` works as typed.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-#: Datasets shipped inside scikit-learn (no download).
-BUNDLED_DATASETS: tuple[str, ...] = ("wine", "iris", "breast_cancer", "digits")
-
+#: A dataset shipped inside scikit-learn (no download), or ``csv`` for the user's own file.
 DatasetName = Literal["wine", "iris", "breast_cancer", "digits", "csv"]
+
+#: The bundled datasets: every ``DatasetName`` except ``csv``.
+BUNDLED_DATASETS: tuple[str, ...] = tuple(n for n in get_args(DatasetName) if n != "csv")
 
 
 class DatasetParams(BaseModel):

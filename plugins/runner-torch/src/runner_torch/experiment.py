@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 
-import numpy as np
-import torch
+# Idle OpenMP workers sleep instead of spinning (spinning slowed torch 4-6x on a shared 2-core
+# CPU); libgomp reads this once, when torch loads, so it must be set before the import below.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from runner import InputError, RunContext, hookimpl
-from runner_sklearn.data import TabularData, load_dataset, split
-from runner_sklearn.metrics import classification_metrics
-from runner_sklearn.reports import classification_report_text, confusion_matrix_figure
-from runner_torch.figures import loss_curve_figure
-from runner_torch.net import MLP, Probabilities
-from runner_torch.params import TorchMLPParams
-from runner_torch.training import (
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from runner import InputError, RunContext, hookimpl  # noqa: E402
+from runner_sklearn.data import TabularData, load_dataset, split  # noqa: E402
+from runner_sklearn.metrics import classification_metrics  # noqa: E402
+from runner_sklearn.reports import (  # noqa: E402
+    classification_report_text,
+    confusion_matrix_figure,
+)
+from runner_torch.figures import loss_curve_figure  # noqa: E402
+from runner_torch.net import MLP, Probabilities  # noqa: E402
+from runner_torch.params import TorchMLPParams  # noqa: E402
+from runner_torch.training import (  # noqa: E402
     EpochResult,
     History,
     build_model,

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from runner_llm.offline import hub_offline
+
+hub_offline()
 # Idle OpenMP threads sleep instead of spinning: on a shared CPU, spinning workers made one
 # forward pass 6x slower (250 ms vs 40 ms for SmolLM2-135M on 2 busy cores). Only effective
 # if torch was not imported before this module.

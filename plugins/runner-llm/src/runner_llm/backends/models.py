@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner import InputError
+from runner.cache import cache_dir
 
 from runner_llm.backends.base import DEFAULT_MODEL
 
@@ -36,11 +37,6 @@ class ModelSource:
     def gguf_path(self) -> Path | None:
         """Full path of the GGUF file, if this model is one."""
         return self.folder / self.gguf_file if self.gguf_file else None
-
-
-def cache_root() -> Path:
-    """``$RUNNER_CACHE_DIR`` or ``~/.cache/runner``: where converted models are kept."""
-    return Path(os.environ.get("RUNNER_CACHE_DIR") or Path.home() / ".cache" / "runner")
 
 
 def _package_folder(package: str) -> Path | None:
@@ -90,7 +86,7 @@ def converted_dir(source: ModelSource) -> Path:
     assert gguf is not None
     stat = gguf.stat()
     digest = hashlib.sha256(f"{gguf.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode())
-    return cache_root() / "llm" / f"{source.name}-{digest.hexdigest()[:12]}"
+    return cache_dir("llm") / f"{source.name}-{digest.hexdigest()[:12]}"
 
 
 def publish_dir(target: Path, write: Callable[[Path], None], marker: str = "config.json") -> None:
