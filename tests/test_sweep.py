@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -97,14 +100,15 @@ def test_cli_dry_run_prints_the_grid_and_runs_nothing(make_plugins, monkeypatch,
 
 
 @pytest.mark.slow
-def test_parallel_sweep_on_sqlite_loses_no_run_and_no_metric(tmp_path, monkeypatch):
+def test_parallel_sweep_on_sqlite_loses_no_run_and_no_metric(tmp_path):
     """8 real scikit-learn runs at --parallel 4 against one sqlite file."""
-    monkeypatch.chdir(tmp_path)
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    result = CliRunner().invoke(cli, [
-        "sweep", "sklearn", "--grid", "C=0.05,0.1,0.2,0.5,1,2,5,10", "--set", "cv_folds=3",
-        "--parallel", "4", "--tracking-uri", uri, "--json"])
-    assert result.exit_code == 0, result.output
+    result = subprocess.run(  # a fresh CLI process, as users run it
+        [sys.executable, "-m", "runner", "sweep", "sklearn", "--grid", "C=0.05,0.1,0.2,0.5,1,2,5,10",
+         "--set", "cv_folds=3", "--parallel", "4", "--tracking-uri", uri, "--json"],
+        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "RUNNER_REGISTRY": str(tmp_path / "none.yaml")},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
     data = json.loads(result.stdout)
     assert [r["status"] for r in data["runs"]] == ["FINISHED"] * 8
     client = MlflowClient(uri)
@@ -121,3 +125,29 @@ def test_parallel_sweep_on_sqlite_loses_no_run_and_no_metric(tmp_path, monkeypat
         assert child.data.tags["runner.model_uri.model"].startswith("models:/")
     accuracies = [r["metrics"]["accuracy"] for r in data["runs"]]
     assert accuracies == sorted(accuracies, reverse=True)  # ranked by the primary metric
+
+
+@pytest.mark.slow
+def test_parallel_sweep_inside_a_threaded_process_still_runs_every_point(tracking_uri, monkeypatch):
+    """With another thread alive a fork is unsafe: workers come from a forkserver instead."""
+    import multiprocessing
+    import threading
+
+    from runner.plugins import load_plugins
+
+    contexts: list[str] = []
+    original = multiprocessing.get_context
+    monkeypatch.setattr(multiprocessing, "get_context",
+                        lambda method=None: contexts.append(method) or original(method))
+    release = threading.Event()
+    busy = threading.Thread(target=release.wait)
+    busy.start()
+    try:
+        plugins = load_plugins()
+        points = plan("sklearn", ["C=0.1,1"], plugins=plugins, registry=Registry())
+        result = run_sweep("sklearn", points, plugins, tracking_uri=tracking_uri, parallel=2)
+    finally:
+        release.set()
+        busy.join()
+    assert contexts == ["forkserver"]
+    assert [o.status for o in result.outcomes] == ["FINISHED", "FINISHED"]

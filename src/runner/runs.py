@@ -177,22 +177,6 @@ def prepare_only(
     return ctx
 
 
-def find_done(resolved: ResolvedRun, plugins: Plugins, tracking_uri: str) -> RunOutcome | None:
-    """The SKIPPED outcome if a FINISHED run has ``resolved``'s content key, else ``None``.
-
-    Bad input still raises ``InputError``; any other failure is left for the real run to record.
-    """
-    try:
-        prepare_only(resolved, plugins, tracking_uri, skip_if_done=True)
-    except RunSkipped as skipped:
-        return skipped_outcome(skipped.run_id, resolved, tracking_uri)
-    except InputError:
-        raise
-    except Exception:  # noqa: BLE001 - the run itself will fail and keep the traceback
-        return None
-    return None
-
-
 def _new_context(
     resolved: ResolvedRun, tracking_uri: str | None, *, run_name: str | None = None,
     show_progress: bool = False, tags: Mapping[str, str] | None = None,

@@ -8,10 +8,13 @@ store are retried when SQLite reports the database locked (see :data:`runner.tra
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
+import importlib
 import multiprocessing
-from collections.abc import Callable, Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +24,7 @@ import yaml
 from runner.errors import InputError
 from runner.plugins import Plugins, load_plugins
 from runner.registry import Registry
-from runner.runs import ResolvedRun, RunOutcome, execute, find_done, resolve, resolve_config
+from runner.runs import ResolvedRun, RunOutcome, execute, resolve, resolve_config
 
 PARENT_TAG = "mlflow.parentRunId"
 
@@ -111,31 +114,32 @@ def run_sweep(
     from runner import tracking
 
     first = points[0].resolved
-    parent = tracking.start_parent_run(
-        tracking_uri, first.experiment_name, f"sweep {name}",
-        params={k: _yaml([p.overrides[k] for p in points]) for k in points[0].overrides},
-        tags={"runner.sweep": name, "runner.experiment_type": first.experiment_type.id,
-              "runner.sweep.points": str(len(points))},
-    )
-    tags = {PARENT_TAG: parent, "runner.sweep": name}
-    outcomes: list[RunOutcome | None] = [None] * len(points)
-    status = "FAILED"
-    try:
-        for index, outcome in _run_points(points, plugins, tracking_uri, tags, parallel, force):
-            outcomes[index] = outcome
-            if on_outcome:
-                on_outcome(points[index], outcome)
-        status = "FINISHED" if all(o and o.status in {"FINISHED", "SKIPPED"} for o in outcomes) else "FAILED"
-    except KeyboardInterrupt:
-        status = "KILLED"
-        raise
-    finally:
-        done = [o for o in outcomes if o is not None]
-        spec = first.experiment_type.primary
-        best = _best(done, spec.name, spec.direction) if spec else None
-        tracking.finish_parent_run(tracking_uri, parent, status, done, spec.name if spec else None, best)
-    return SweepResult(parent, points, [o for o in outcomes if o is not None],
-                       spec.name if spec else None, best)
+    with _worker_pool(points, parallel) as pool:  # workers warm up while the parent is created
+        parent = tracking.start_parent_run(
+            tracking_uri, first.experiment_name, f"sweep {name}",
+            params={k: _yaml([p.overrides[k] for p in points]) for k in points[0].overrides},
+            tags={"runner.sweep": name, "runner.experiment_type": first.experiment_type.id,
+                  "runner.sweep.points": str(len(points))},
+        )
+        tags = {PARENT_TAG: parent, "runner.sweep": name}
+        outcomes: list[RunOutcome | None] = [None] * len(points)
+        status = "FAILED"
+        try:
+            for index, outcome in _run_points(points, plugins, tracking_uri, tags, pool, force):
+                outcomes[index] = outcome
+                if on_outcome:
+                    on_outcome(points[index], outcome)
+            finished = all(o and o.status in {"FINISHED", "SKIPPED"} for o in outcomes)
+            status = "FINISHED" if finished else "FAILED"
+        except KeyboardInterrupt:
+            status = "KILLED"
+            raise
+        finally:
+            done = [o for o in outcomes if o is not None]
+            spec = first.experiment_type.primary
+            best = _best(done, spec.name, spec.direction) if spec else None
+            tracking.finish_parent_run(tracking_uri, parent, status, done, spec.name if spec else None, best)
+    return SweepResult(parent, points, done, spec.name if spec else None, best)
 
 
 def _best(outcomes: list[RunOutcome], metric: str, direction: str) -> RunOutcome | None:
@@ -146,45 +150,71 @@ def _best(outcomes: list[RunOutcome], metric: str, direction: str) -> RunOutcome
     return pick(scored, key=lambda o: o.metrics[metric])
 
 
+@contextlib.contextmanager
+def _worker_pool(points: list[SweepPoint], parallel: int) -> Iterator[ProcessPoolExecutor | None]:
+    """``parallel`` worker processes forked now; ``None`` for a sequential sweep.
+
+    The heavy modules (MLflow, the experiment type's implementation) are imported once, here,
+    and the workers are forked right away: they share those imports, and since this process
+    has not opened the tracking store yet, no worker inherits a database connection. A process
+    that already runs other threads (a notebook, a test session) may hold locks a fork would
+    copy half-taken: there, workers start from a forkserver that imports the same modules.
+    """
+    if parallel <= 1 or len(points) <= 1:
+        yield None
+        return
+    modules = sorted({"runner.tracking", *(_module_of(p.resolved.experiment_type.implementation)
+                                           for p in points)})
+    if threading.active_count() == 1:
+        for module in modules:
+            importlib.import_module(module)
+        context = multiprocessing.get_context("fork")
+    else:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(modules)
+    with ProcessPoolExecutor(max_workers=min(parallel, len(points)), mp_context=context,
+                             initializer=_init_worker) as pool:
+        for _ in range(pool._max_workers):  # noqa: SLF001 - fork them all before the store opens
+            pool.submit(int)
+        yield pool
+
+
+def _module_of(implementation: str | type) -> str:
+    if isinstance(implementation, str):
+        return implementation.partition(":")[0]
+    return implementation.__module__
+
+
 def _run_points(
     points: list[SweepPoint], plugins: Plugins, tracking_uri: str, tags: dict[str, str],
-    parallel: int, force: bool,
+    pool: ProcessPoolExecutor | None, force: bool,
 ) -> Iterable[tuple[int, RunOutcome]]:
-    if parallel <= 1:
+    """Each point's outcome as it completes; a point already done is SKIPPED unless ``force``."""
+    if pool is None:
         for index, point in enumerate(points):
             yield index, execute(point.resolved, plugins, tracking_uri=tracking_uri, tags=tags,
                                  skip_if_done=not force)
         return
-    # Points already done are found here, so a sweep that is all done starts no worker.
-    todo = []
-    for index, point in enumerate(points):
-        done = None if force else find_done(point.resolved, plugins, tracking_uri)
-        if done is not None:
-            yield index, done
-        else:
-            todo.append(index)
-    if not todo:
-        return
-    # forkserver: workers fork from a clean server process that preloaded the heavy modules
-    # once, instead of inheriting this process's open database connections.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["runner.tracking", "runner.runs"])
-    with ProcessPoolExecutor(max_workers=min(parallel, len(todo)), mp_context=context) as pool:
-        futures = {
-            pool.submit(_worker, points[index].resolved.config, tracking_uri, tags, force): index
-            for index in todo
-        }
-        for future in as_completed(futures):
-            yield futures[future], RunOutcome(**future.result())
+    futures = {  # each worker checks skip-if-done itself
+        pool.submit(_worker, point.resolved.config, tracking_uri, tags, force): index
+        for index, point in enumerate(points)
+    }
+    for future in as_completed(futures):
+        yield futures[future], RunOutcome(**future.result())
 
 
 _worker_plugins: Plugins | None = None
 
 
-def _worker(config: dict[str, Any], tracking_uri: str, tags: dict[str, str], force: bool) -> dict[str, Any]:
-    """Run one point in a worker process; plugins are discovered once per worker."""
+def _init_worker() -> None:
+    """Discover plugins once per worker process."""
     global _worker_plugins
-    _worker_plugins = _worker_plugins or load_plugins()
+    _worker_plugins = load_plugins()
+
+
+def _worker(config: dict[str, Any], tracking_uri: str, tags: dict[str, str], force: bool) -> dict[str, Any]:
+    """Run one point in a worker process."""
+    assert _worker_plugins is not None
     resolved = resolve_config(config, _worker_plugins)
     outcome = execute(resolved, _worker_plugins, tracking_uri=tracking_uri, tags=tags,
                       skip_if_done=not force)

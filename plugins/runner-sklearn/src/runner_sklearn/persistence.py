@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+# Imported with the module (not lazily) so a sweep's worker processes get it preloaded.
+import skops.io
+
 
 def skops_trusted_types(estimator: Any) -> list[str]:
     """The scikit-learn types in ``estimator`` that skops does not trust by default."""
-    import skops.io
-
     untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(estimator))
     return sorted(name for name in untrusted if name.startswith("sklearn."))
