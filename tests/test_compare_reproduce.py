@@ -104,3 +104,12 @@ def test_reproduce_refuses_runs_not_made_by_runner(make_plugins, tracking_uri):
         reproduce(run.info.run_id, make_plugins(), tracking_uri=tracking_uri)
     with pytest.raises(InputError, match="no run with id"):
         reproduce("f" * 32, make_plugins(), tracking_uri=tracking_uri)
+
+
+def test_metric_direction_comes_from_the_declaring_type(make_plugins):
+    from runner.compare import metric_maximized
+
+    plugins = make_plugins()
+    assert metric_maximized("accuracy", "toy-experiments", plugins) is True
+    assert metric_maximized("eval_time_sec", "toy-experiments", plugins) is False
+    assert metric_maximized("not_declared", "toy-experiments", plugins) is True

@@ -251,7 +251,7 @@ def compare_command(
     """Compare runs: differing params, metrics with deltas vs the first, responses per input."""
     from mlflow import MlflowClient
 
-    from runner.compare import compare, markdown, rows, top_runs
+    from runner.compare import compare, markdown, metric_maximized, rows, top_runs
     from runner.errors import InputError
     from runner.runs import default_tracking_uri
 
@@ -260,7 +260,10 @@ def compare_command(
     if experiment:
         if not metric:
             raise InputError("--experiment needs --metric to rank runs by")
-        ids += top_runs(client, experiment, metric, top, maximize=_maximize(metric, experiment))
+        from runner.plugins import load_plugins
+
+        maximize = metric_maximized(metric, experiment, load_plugins())
+        ids += top_runs(client, experiment, metric, top, maximize=maximize)
     if len(ids) < 2:
         raise InputError("give at least two run ids, or --experiment E --metric M")
     comparison = compare(client, ids)
@@ -275,21 +278,6 @@ def compare_command(
 
         header, body = rows(comparison)
         print_table(None, header, body)
-
-
-def _maximize(metric: str, experiment: str) -> bool:
-    """A metric's direction from the experiment types that declare it (default: maximize)."""
-    from runner.plugins import load_plugins
-
-    for exp_type, _ in load_plugins().types.values():
-        for spec in exp_type.metrics:
-            if spec.name == metric and exp_type.experiment_name == experiment:
-                return spec.direction == "maximize"
-    for exp_type, _ in load_plugins().types.values():
-        for spec in exp_type.metrics:
-            if spec.name == metric:
-                return spec.direction == "maximize"
-    return True
 
 
 @cli.command("reproduce")

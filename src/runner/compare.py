@@ -11,6 +11,7 @@ from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 
 from runner.errors import InputError
+from runner.plugins import Plugins
 from runner.tracking import configure
 
 #: The per-item table plugins log (``ctx.log_items``) and the columns compare lines up.
@@ -55,6 +56,17 @@ def top_runs(client: MlflowClient, experiment: str, metric: str, k: int, maximiz
     if not runs:
         raise InputError(f"no finished run in {experiment!r} has metric {metric!r}")
     return [r.info.run_id for r in runs]
+
+
+def metric_maximized(metric: str, experiment: str, plugins: Plugins) -> bool:
+    """A metric's direction from the types that declare it, preferring the experiment's own type.
+
+    A metric no type declares is taken as higher-is-better.
+    """
+    declared = [(exp_type.experiment_name == experiment, spec.direction == "maximize")
+                for exp_type, _ in plugins.types.values() for spec in exp_type.metrics
+                if spec.name == metric]
+    return max(declared)[1] if declared else True
 
 
 def _items(client: MlflowClient, run: Run) -> dict[str, str] | None:
