@@ -214,7 +214,7 @@ def sweep_command(
         click.echo("interrupted: re-run the same command to finish the missing points", err=True)
         sys.exit(130)
     metric = result.metric
-    ranked = list(zip(points, result.outcomes))
+    ranked = list(zip(points, result.outcomes, strict=True))
     spec = points[0].resolved.experiment_type.primary
     if metric and spec:
         sign = -1 if spec.direction == "maximize" else 1

@@ -127,7 +127,7 @@ def rows(comparison: Comparison) -> tuple[list[str], list[list[str]]]:
         body.append([f"param {key}", *(_fmt(v) for v in values)])
     for key, values in comparison.metrics.items():
         deltas = comparison.deltas[key]
-        body.append([f"metric {key}", *(_fmt(v) + (_delta(d) if i else "") for i, (v, d) in enumerate(zip(values, deltas)))])
+        body.append([f"metric {key}", *(_fmt(v) + (_delta(d) if i else "") for i, (v, d) in enumerate(zip(values, deltas, strict=True)))])
     for key, values in comparison.items.items():
         body.append([f"item {key}", *(_fmt(v) for v in values)])
     return header, body

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import itertools
 import importlib
+import itertools
 import multiprocessing
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -66,7 +66,7 @@ def parse_grid(items: Iterable[str]) -> dict[str, list[Any]]:
 def expand(grid: Mapping[str, list[Any]]) -> list[dict[str, Any]]:
     """Every combination of the grid's values, in the order the keys were given."""
     keys = list(grid)
-    return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
 
 
 def plan(
