@@ -79,3 +79,23 @@ def test_long_curves_are_written_in_batches_not_per_step(make_plugins, tracking_
     assert len(history) == steps
     assert sum(batches) == steps + 2  # every point plus the two final metrics, each written once
     assert len([b for b in batches if b]) <= steps // 1000 + 4  # full chunks of 1,000
+
+
+def test_writes_retry_what_parallel_writers_run_into():
+    from mlflow.exceptions import MlflowException
+
+    from runner.tracking import is_transient, retry_locked
+
+    assert is_transient(MlflowException("(sqlite3.OperationalError) database is locked"))
+    assert is_transient(MlflowException("(sqlite3.IntegrityError) UNIQUE constraint failed: datasets.digest"))
+    assert not is_transient(MlflowException("Changing param values is not allowed"))
+    calls: list[int] = []
+
+    @retry_locked
+    def insert_dataset() -> str:
+        calls.append(1)
+        if len(calls) == 1:  # a parallel run inserted the same dataset between check and insert
+            raise MlflowException("(sqlite3.IntegrityError) UNIQUE constraint failed: datasets.digest")
+        return "reused"
+
+    assert insert_dataset() == "reused" and len(calls) == 2

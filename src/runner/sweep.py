@@ -27,6 +27,7 @@ from runner.registry import Registry
 from runner.runs import ResolvedRun, RunOutcome, execute, resolve, resolve_config
 
 PARENT_TAG = "mlflow.parentRunId"
+SQL_STORE_MODULE = "mlflow.store.tracking.sqlalchemy_store"
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def run_sweep(
     from runner import tracking
 
     first = points[0].resolved
-    with _worker_pool(points, parallel) as pool:  # workers warm up while the parent is created
+    with _worker_pool(points, parallel, tracking_uri) as pool:  # workers warm up while the parent is created
         parent = tracking.start_parent_run(
             tracking_uri, first.experiment_name, f"sweep {name}",
             params={k: _yaml([p.overrides[k] for p in points]) for k in points[0].overrides},
@@ -151,7 +152,9 @@ def _best(outcomes: list[RunOutcome], metric: str, direction: str) -> RunOutcome
 
 
 @contextlib.contextmanager
-def _worker_pool(points: list[SweepPoint], parallel: int) -> Iterator[ProcessPoolExecutor | None]:
+def _worker_pool(
+    points: list[SweepPoint], parallel: int, tracking_uri: str
+) -> Iterator[ProcessPoolExecutor | None]:
     """``parallel`` worker processes forked now; ``None`` for a sequential sweep.
 
     The heavy modules (MLflow, the experiment type's implementation) are imported once, here,
@@ -165,6 +168,8 @@ def _worker_pool(points: list[SweepPoint], parallel: int) -> Iterator[ProcessPoo
         return
     modules = sorted({"runner.tracking", *(_module_of(p.resolved.experiment_type.implementation)
                                            for p in points)})
+    if tracking_uri.startswith("sqlite:"):  # the store's own imports (SQLAlchemy, alembic): ~1 s
+        modules.append(SQL_STORE_MODULE)
     if threading.active_count() == 1:
         for module in modules:
             importlib.import_module(module)

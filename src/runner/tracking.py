@@ -61,15 +61,22 @@ def configure(tracking_uri: str) -> None:
     mlflow.set_registry_uri(tracking_uri)
 
 
-def _is_locked(exc: BaseException) -> bool:
-    return "database is locked" in str(exc)
+#: What parallel writers to one sqlite store run into, and a retry resolves:
+#: - "database is locked": SQLite lets one writer in at a time, and one whose read transaction
+#:   cannot upgrade gets this at once, not after MLflow's busy timeout;
+#: - "UNIQUE constraint failed": two runs created the same row at once (the same dataset, prompt
+#:   or experiment) between MLflow's check and its insert; on retry MLflow finds and reuses it.
+TRANSIENT_ERRORS = ("database is locked", "UNIQUE constraint failed")
 
 
-#: SQLite lets one writer in at a time; a writer that loses the race gets "database is locked"
-#: at once (not after MLflow's busy timeout) when its read transaction cannot upgrade. Parallel
-#: runs on the default sqlite store retry such writes; every write here is one transaction.
+def is_transient(exc: BaseException) -> bool:
+    """An error of concurrent writers that the same write, retried, gets past."""
+    return any(message in str(exc) for message in TRANSIENT_ERRORS)
+
+
+#: Every write here is one transaction (rolled back on error), so retrying it is safe.
 retry_locked = retry(
-    retry=retry_if_exception(_is_locked),
+    retry=retry_if_exception(is_transient),
     wait=wait_random_exponential(multiplier=0.05, max=2),
     stop=stop_after_delay(300),
     reraise=True,
