@@ -213,7 +213,11 @@ def _lifecycle(
     raises it when no run exists (bad input, a probe) and always re-raises ``KeyboardInterrupt``.
     """
     manager = plugins.manager
-    implementation = _register_implementation(resolved, manager)
+    try:
+        implementation = _register_implementation(resolved, manager)
+    except PluginError:
+        shutil.rmtree(ctx.workdir, ignore_errors=True)
+        raise
     error: BaseException | None = None
     try:
         for phase in phases:
