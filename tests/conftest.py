@@ -1,4 +1,4 @@
-"""Shared fixtures: a throwaway MLflow store and a toy experiment type on a fresh manager."""
+"""A toy experiment type on a fresh manager; ``tracking_uri`` comes from runner.testing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from runner import ExperimentType, MetricSpec, RunContext, hookimpl
-from runner.plugins import LOAD_ENV, Plugins, load_plugins
+from runner.plugins import Plugins
 
 
 class Dataset(BaseModel):
@@ -90,16 +90,10 @@ class ToyPlugin:
 
 
 @pytest.fixture
-def tracking_uri(tmp_path: Any) -> str:
-    return f"sqlite:///{tmp_path}/mlflow.db"
+def make_plugins(make_plugins: Callable[..., Plugins]) -> Callable[..., Plugins]:
+    """The kit's ``make_plugins`` with the toy plugin, and no installed plugins by default."""
 
-
-@pytest.fixture
-def make_plugins(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Plugins]:
-    """Built-ins, the toy plugin and the given (name, plugin) pairs; installed plugins stay out."""
-    monkeypatch.setenv(LOAD_ENV, "")
-
-    def make(*extra: tuple[str, object], toy: bool = True) -> Plugins:
-        return load_plugins(extra=[*([("toy", ToyPlugin())] if toy else []), *extra])
+    def make(*extra: tuple[str, object], toy: bool = True, installed: bool = False) -> Plugins:
+        return make_plugins(*([("toy", ToyPlugin())] if toy else []), *extra, installed=installed)
 
     return make

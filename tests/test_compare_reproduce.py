@@ -12,8 +12,9 @@ from mlflow import MlflowClient
 from runner import InputError
 from runner.cli import cli
 from runner.compare import compare, markdown, top_runs
-from runner.reproduce import REPRODUCES_TAG, reproduce
+from runner.reproduce import reproduce
 from runner.runs import run_experiment
+from runner.store.names import REPRODUCES_TAG
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def two_runs(make_plugins, tracking_uri):
 
 
 def test_compare_shows_differing_params_metric_deltas_and_responses(two_runs, tracking_uri):
-    comparison = compare(MlflowClient(tracking_uri), list(two_runs))
+    comparison = compare(tracking_uri, list(two_runs))
     assert comparison.params == {"derived": ["0.2", "0.6"], "lr": ["0.1", "0.3"], "steps": ["5", "2"]}
     assert comparison.metrics["accuracy"] == pytest.approx([0.9, 0.7])
     assert comparison.deltas["accuracy"][1] == pytest.approx(-0.2)
@@ -35,14 +36,17 @@ def test_compare_shows_differing_params_metric_deltas_and_responses(two_runs, tr
     assert "| item a | a at lr 0.1 | a at lr 0.3 |" in table
 
 
-def test_top_runs_by_metric(two_runs, tracking_uri):
-    client = MlflowClient(tracking_uri)
-    assert top_runs(client, "toy-experiments", "accuracy", 1, maximize=True) == [two_runs[0]]
-    assert top_runs(client, "toy-experiments", "accuracy", 2, maximize=False) == [two_runs[1], two_runs[0]]
+def test_top_runs_rank_by_the_declared_direction(two_runs, tracking_uri, make_plugins):
+    plugins = make_plugins(installed=False)
+    # accuracy is declared "maximize": the first run (0.9) beats the second (0.7)
+    assert top_runs(tracking_uri, "toy-experiments", "accuracy", 1, plugins) == [two_runs[0]]
+    assert top_runs(tracking_uri, "toy-experiments", "accuracy", 2, plugins) == list(two_runs)
+    # eval_time_sec is declared "minimize": the earlier clock reading (first run) is best
+    assert top_runs(tracking_uri, "toy-experiments", "eval_time_sec", 2, plugins) == list(two_runs)
 
 
 def test_cli_compare_json_and_errors(two_runs, tracking_uri, make_plugins, monkeypatch):
-    monkeypatch.setattr("runner.plugins.load_plugins", lambda: make_plugins())
+    monkeypatch.setattr("runner.cli._plugins", make_plugins())
     ok = CliRunner().invoke(cli, ["compare", *two_runs, "--tracking-uri", tracking_uri, "--json"])
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.stdout)["params"]["lr"] == ["0.1", "0.3"]
@@ -72,7 +76,7 @@ def test_reproduce_fails_beyond_tolerance(make_plugins, tracking_uri, monkeypatc
     monkeypatch.setenv("TOY_DRIFT", "0.01")
     assert not reproduce(original.run_id, plugins, tracking_uri=tracking_uri).reproduced
     assert reproduce(original.run_id, plugins, tracking_uri=tracking_uri, tolerance=0.02).reproduced
-    monkeypatch.setattr("runner.plugins.load_plugins", lambda: plugins)
+    monkeypatch.setattr("runner.cli._plugins", plugins)
     cli_result = CliRunner().invoke(cli, ["reproduce", original.run_id, "--tracking-uri", tracking_uri])
     assert cli_result.exit_code == 1
     assert "did not reproduce within tolerance 0.0" in cli_result.stderr
@@ -107,9 +111,7 @@ def test_reproduce_refuses_runs_not_made_by_runner(make_plugins, tracking_uri):
 
 
 def test_metric_direction_comes_from_the_declaring_type(make_plugins):
-    from runner.compare import metric_maximized
-
-    plugins = make_plugins()
-    assert metric_maximized("accuracy", "toy-experiments", plugins) is True
-    assert metric_maximized("eval_time_sec", "toy-experiments", plugins) is False
-    assert metric_maximized("not_declared", "toy-experiments", plugins) is True
+    plugins = make_plugins(installed=False)
+    assert plugins.metric_spec("accuracy", "toy-experiments").maximize is True
+    assert plugins.metric_spec("eval_time_sec", "toy-experiments").maximize is False
+    assert plugins.metric_spec("not_declared", "toy-experiments") is None

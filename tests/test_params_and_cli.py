@@ -58,7 +58,7 @@ def test_unknown_name_lists_known_ones(make_plugins, tracking_uri):
 def cli_env(monkeypatch, tmp_path, make_plugins):
     """The CLI on the toy plugin only, with its own registry and store."""
     plugins = make_plugins()
-    monkeypatch.setattr("runner.plugins.load_plugins", lambda: plugins)
+    monkeypatch.setattr("runner.cli._plugins", plugins)
     registry = tmp_path / "registry.yaml"
     registry.write_text(
         "experiments:\n  toy-fast:\n    type: toy\n    description: fast toy\n"
@@ -122,22 +122,7 @@ def test_cli_list_and_show(cli_env):
     assert params["lr"]["value"] == 0.5 and params["dataset.rows"]["value"] == 4
     assert params["lr"]["description"] == "learning rate"
     assert shown["metrics"][0] == {"name": "accuracy", "direction": "maximize", "per_step": False,
-                                   "description": "1 - lr", "primary": True}
+                                   "description": "1 - lr", "primary": True,
+                                   "deterministic": True, "condition": None}
     table = CliRunner().invoke(cli, ["show", "toy"]).stdout
     assert "learning rate" in table and "per step" in table
-
-
-def test_unexpected_error_is_one_line_unless_debugging(monkeypatch, capsys):
-    from runner import cli as cli_module
-
-    def broken() -> None:
-        raise ValueError("disk on fire")
-
-    monkeypatch.setattr(cli_module, "cli", broken)
-    with pytest.raises(SystemExit) as exit_info:
-        cli_module.main()
-    assert exit_info.value.code == 1
-    assert capsys.readouterr().err == "error: ValueError: disk on fire (set RUNNER_DEBUG=1 for the traceback)\n"
-    monkeypatch.setenv("RUNNER_DEBUG", "1")
-    with pytest.raises(ValueError, match="disk on fire"):
-        cli_module.main()

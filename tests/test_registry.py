@@ -9,7 +9,7 @@ import pytest
 from runner import InputError
 from runner.plugins import load_plugins
 from runner.registry import load_registry
-from runner.runs import resolve
+from runner.config import resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -87,7 +87,7 @@ def test_changed_data_or_config_is_not_skipped(make_plugins, tracking_uri):
 
 def test_cli_dry_run_prints_the_grid_and_runs_nothing(make_plugins, monkeypatch, tmp_path):
     plugins = make_plugins()
-    monkeypatch.setattr("runner.plugins.load_plugins", lambda: plugins)
+    monkeypatch.setattr("runner.cli._plugins", plugins)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/m.db")
     monkeypatch.setenv("RUNNER_REGISTRY", str(tmp_path / "none.yaml"))
     result = CliRunner().invoke(cli, ["sweep", "toy", "--grid", "lr=0.1,0.2", "--grid", "steps=1,2", "--dry-run", "--json"])

@@ -7,9 +7,9 @@ import json
 import pytest
 from mlflow import MlflowClient
 
-from runner.context import STEP_FLUSH_THRESHOLD
+from runner.recorder import FLUSH_POINTS
 from runner.runs import run_experiment
-from runner.tracking import MAX_PARAM_LENGTH
+from runner.store.mlflow_store import MAX_PARAM_LENGTH
 
 
 def test_params_metrics_artifacts_and_tags_are_logged(make_plugins, tracking_uri):
@@ -35,8 +35,43 @@ def test_params_metrics_artifacts_and_tags_are_logged(make_plugins, tracking_uri
     assert tags["runner.seed"] == "7"
     assert len(tags["runner.config_hash"]) == 16
     assert tags["runner.python"].count(".") == 2
-    assert "mlflow.source.git.commit" in tags  # the tests run inside the project's git work tree
-    assert tags["runner.git.dirty"] in {"true", "false"}
+
+
+def _git(repo, *args):
+    import subprocess
+
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo,
+                   check=True, capture_output=True)
+
+
+def test_git_provenance_inside_and_outside_a_work_tree(make_plugins, tracking_uri, tmp_path,
+                                                       monkeypatch):
+    client = MlflowClient(tracking_uri)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # no repo above tmp_path counts
+    monkeypatch.chdir(outside)
+    tags = client.get_run(run_experiment("toy", tracking_uri=tracking_uri,
+                                         plugins=make_plugins()).run_id).data.tags
+    assert "mlflow.source.git.commit" not in tags and "runner.code_version" not in tags
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "code.py").write_text("x = 1\n")
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "c")
+    monkeypatch.chdir(repo)
+    clean = client.get_run(run_experiment("toy", tracking_uri=tracking_uri,
+                                          plugins=make_plugins()).run_id).data.tags
+    commit = clean["mlflow.source.git.commit"]
+    assert len(commit) == 40 and clean["runner.git.dirty"] == "false"
+    assert clean["runner.code_version"] == commit
+    (repo / "code.py").write_text("x = 2\n")
+    dirty = client.get_run(run_experiment("toy", tracking_uri=tracking_uri,
+                                          plugins=make_plugins()).run_id).data.tags
+    assert dirty["runner.git.dirty"] == "true"
+    assert dirty["runner.code_version"].startswith(f"{commit}+dirty.")
 
 
 def test_config_artifact_is_complete_enough_to_rerun(make_plugins, tracking_uri):
@@ -73,7 +108,7 @@ def test_long_curves_are_written_in_batches_not_per_step(make_plugins, tracking_
 
     monkeypatch.setattr(Client, "log_batch", counting)
     monkeypatch.setattr(Client, "log_metric", forbidden)
-    steps = 2 * STEP_FLUSH_THRESHOLD + 10
+    steps = 2 * FLUSH_POINTS + 10
     outcome = run_experiment("toy", {"steps": steps}, tracking_uri=tracking_uri, plugins=make_plugins())
     history = MlflowClient(tracking_uri).get_metric_history(outcome.run_id, "loss")
     assert len(history) == steps
@@ -84,7 +119,7 @@ def test_long_curves_are_written_in_batches_not_per_step(make_plugins, tracking_
 def test_writes_retry_what_parallel_writers_run_into():
     from mlflow.exceptions import MlflowException
 
-    from runner.tracking import is_transient, retry_locked
+    from runner.store.mlflow_store import is_transient, retry_locked
 
     assert is_transient(MlflowException("(sqlite3.OperationalError) database is locked"))
     assert is_transient(MlflowException("(sqlite3.IntegrityError) UNIQUE constraint failed: datasets.digest"))

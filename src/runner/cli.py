@@ -4,32 +4,48 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from runner.errors import RunnerError
 
-F = TypeVar("F", bound=Callable[..., Any])
+#: Set to see the traceback of an unexpected error instead of its one line.
+DEBUG_ENV = "RUNNER_DEBUG"
 
 
-def one_line_errors(func: F) -> F:
-    """Report a ``RunnerError`` as ``error: ...`` on stderr and exit 2, never a traceback."""
+class RunnerGroup(click.Group):
+    """The ``runner`` group: every command, the core's and plugins' alike, reports errors the
+    same way — a :class:`RunnerError` is one ``error:`` line and exit 2, anything unexpected is
+    one line and exit 1 (the traceback with ``$RUNNER_DEBUG`` set)."""
 
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return func(*args, **kwargs)
+            return super().invoke(ctx)
         except RunnerError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - anything a RunnerError did not already explain
+            if os.environ.get(DEBUG_ENV):
+                raise
+            message = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+            click.echo(f"error: {message} (set {DEBUG_ENV}=1 for the traceback)", err=True)
+            sys.exit(1)
 
-    return wrapper  # type: ignore[return-value]
+
+def _default_tracking_uri(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    from runner.config import default_tracking_uri
+
+    return value or default_tracking_uri()
 
 
+tracking_option = click.option(
+    "--tracking-uri", envvar="MLFLOW_TRACKING_URI", callback=_default_tracking_uri,
+    help="MLflow tracking URI  [default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db]",
+)
 registry_option = click.option(
     "--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="registry file (default: $RUNNER_REGISTRY or ./registry.yaml)",
@@ -37,8 +53,8 @@ registry_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="print JSON for scripts")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="runner")
+@click.group(cls=RunnerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="runner-core")
 def cli() -> None:
     """Run reproducible, comparable experiments on MLflow through plugins."""
 
@@ -46,13 +62,12 @@ def cli() -> None:
 @cli.command("plugins")
 @json_option
 @click.option("--all", "show_all", is_flag=True, help="include built-in plugins")
-@one_line_errors
 def plugins_command(as_json: bool, show_all: bool) -> None:
     """List plugins: distribution, version, experiment types, hooks and status."""
     from runner.plugins import load_plugins
     from runner.views import print_json, print_table
 
-    infos = [i for i in load_plugins().infos.values() if show_all or not i.builtin]
+    infos = [i for i in cli_plugins().infos.values() if show_all or not i.builtin]
     if as_json:
         print_json([info.as_dict() for info in infos])
         return
@@ -70,7 +85,6 @@ def plugins_command(as_json: bool, show_all: bool) -> None:
 @cli.command("list")
 @json_option
 @registry_option
-@one_line_errors
 def list_command(as_json: bool, registry_path: Path | None) -> None:
     """List the named experiments in registry.yaml."""
     from runner.plugins import load_plugins
@@ -78,7 +92,7 @@ def list_command(as_json: bool, registry_path: Path | None) -> None:
     from runner.views import print_json, print_table
 
     entries = load_registry(registry_path).experiments
-    types = load_plugins().types
+    types = cli_plugins().types
     rows = [
         {"name": name, "type": e.type, "description": e.description,
          "experiment": e.experiment or (types[e.type][0].experiment_name if e.type in types else None)}
@@ -95,12 +109,11 @@ def list_command(as_json: bool, registry_path: Path | None) -> None:
 @click.argument("name")
 @json_option
 @registry_option
-@one_line_errors
 def show_command(name: str, as_json: bool, registry_path: Path | None) -> None:
     """Show params (type, default, description, resolved value) and metrics of NAME."""
     from runner.describe import describe
 
-    description = describe(name, registry_path)
+    description = describe(name, registry_path, cli_plugins())
     if as_json:
         from runner.views import print_json
 
@@ -117,21 +130,19 @@ def show_command(name: str, as_json: bool, registry_path: Path | None) -> None:
               help="override a param (dotted keys for nested params); repeatable")
 @click.option("--run-name", default=None, help="MLflow run name")
 @click.option("--experiment-name", default=None, help="MLflow experiment (default: the entry's)")
-@click.option("--tracking-uri", default=None,
-              help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)")
+@tracking_option
 @json_option
 @registry_option
-@one_line_errors
 def run_command(
     name: str, overrides: tuple[str, ...], run_name: str | None, experiment_name: str | None,
-    tracking_uri: str | None, as_json: bool, registry_path: Path | None,
+    tracking_uri: str, as_json: bool, registry_path: Path | None,
 ) -> None:
     """Run NAME: a registry entry, or an experiment type with its defaults."""
-    from runner.plugins import load_plugins
+    from runner.config import resolve
     from runner.registry import load_registry
-    from runner.runs import execute, resolve
+    from runner.runs import execute
 
-    plugins = load_plugins()
+    plugins = cli_plugins()
     resolved = resolve(name, overrides, plugins=plugins, registry=load_registry(registry_path),
                        experiment_name=experiment_name)
     try:
@@ -155,12 +166,6 @@ def run_command(
         sys.exit(1)
 
 
-tracking_option = click.option(
-    "--tracking-uri", default=None,
-    help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)",
-)
-
-
 @cli.command("sweep")
 @click.argument("name")
 @click.option("--grid", "grid", multiple=True, metavar="KEY=V1,V2,...",
@@ -174,19 +179,17 @@ tracking_option = click.option(
 @tracking_option
 @json_option
 @registry_option
-@one_line_errors
 def sweep_command(
     name: str, grid: tuple[str, ...], overrides: tuple[str, ...], parallel: int, force: bool,
-    dry_run: bool, experiment_name: str | None, tracking_uri: str | None, as_json: bool,
+    dry_run: bool, experiment_name: str | None, tracking_uri: str, as_json: bool,
     registry_path: Path | None,
 ) -> None:
     """Run NAME over a grid of params: one parent run, a nested child run per point."""
-    from runner.plugins import load_plugins
     from runner.registry import load_registry
     from runner.sweep import plan
     from runner.views import print_json, print_table
 
-    plugins = load_plugins()
+    plugins = cli_plugins()
     points = plan(name, grid, plugins=plugins, registry=load_registry(registry_path),
                   overrides=overrides, experiment_name=experiment_name)
     keys = list(points[0].overrides)
@@ -197,7 +200,6 @@ def sweep_command(
             print_table(f"{len(points)} grid points of {name}", ["#", *keys],
                         [(i + 1, *p.overrides.values()) for i, p in enumerate(points)])
         return
-    from runner.runs import default_tracking_uri
     from runner.sweep import run_sweep
     from runner.views import format_metric
 
@@ -208,17 +210,12 @@ def sweep_command(
             click.echo(f"{outcome.status:<8} {label} -> run {outcome.run_id}{note}", err=True)
 
     try:
-        result = run_sweep(name, points, plugins, tracking_uri=tracking_uri or default_tracking_uri(),
-                           parallel=parallel, force=force, on_outcome=report)
+        result = run_sweep(name, points, plugins, tracking_uri=tracking_uri, parallel=parallel, force=force, on_outcome=report)
     except KeyboardInterrupt:
         click.echo("interrupted: re-run the same command to finish the missing points", err=True)
         sys.exit(130)
     metric = result.metric
-    ranked = list(zip(points, result.outcomes, strict=True))
-    spec = points[0].resolved.experiment_type.primary
-    if metric and spec:
-        sign = -1 if spec.direction == "maximize" else 1
-        ranked.sort(key=lambda pair: (metric not in pair[1].metrics, sign * pair[1].metrics.get(metric, 0)))
+    ranked = result.ranked()
     if as_json:
         print_json({"parent_run_id": result.parent_run_id, "metric": metric,
                     "best_run_id": result.best.run_id if result.best else None,
@@ -243,30 +240,20 @@ def sweep_command(
 @click.option("--markdown", "as_markdown", is_flag=True, help="print a Markdown table")
 @tracking_option
 @json_option
-@one_line_errors
 def compare_command(
     run_ids: tuple[str, ...], experiment: str | None, top: int, metric: str | None,
-    as_markdown: bool, tracking_uri: str | None, as_json: bool,
+    as_markdown: bool, tracking_uri: str, as_json: bool,
 ) -> None:
     """Compare runs: differing params, metrics with deltas vs the first, responses per input."""
-    from mlflow import MlflowClient
-
-    from runner.compare import compare, markdown, metric_maximized, rows, top_runs
+    from runner.compare import compare, markdown, rows, top_runs
     from runner.errors import InputError
-    from runner.runs import default_tracking_uri
 
-    client = MlflowClient(tracking_uri or default_tracking_uri())
     ids = list(run_ids)
     if experiment:
         if not metric:
             raise InputError("--experiment needs --metric to rank runs by")
-        from runner.plugins import load_plugins
-
-        maximize = metric_maximized(metric, experiment, load_plugins())
-        ids += top_runs(client, experiment, metric, top, maximize=maximize)
-    if len(ids) < 2:
-        raise InputError("give at least two run ids, or --experiment E --metric M")
-    comparison = compare(client, ids)
+        ids += top_runs(tracking_uri, experiment, metric, top, cli_plugins())
+    comparison = compare(tracking_uri, ids)
     if as_json:
         from runner.views import print_json
 
@@ -286,12 +273,9 @@ def compare_command(
               help="largest allowed |difference| of a deterministic metric")
 @tracking_option
 @json_option
-@one_line_errors
-def reproduce_command(run_id: str, tolerance: float, tracking_uri: str | None, as_json: bool) -> None:
+def reproduce_command(run_id: str, tolerance: float, tracking_uri: str, as_json: bool) -> None:
     """Run RUN_ID again from its logged config; report drift and metric differences."""
-    from runner.plugins import load_plugins
     from runner.reproduce import reproduce
-    from runner.runs import default_tracking_uri
     from runner.views import print_json, print_table
 
     shown: list[object] = []
@@ -302,7 +286,7 @@ def reproduce_command(run_id: str, tolerance: float, tracking_uri: str | None, a
                 click.echo(f"drift: {d.what}: {d.original} -> {d.now}", err=True)
                 shown.append(d)
 
-    result = reproduce(run_id, load_plugins(), tracking_uri=tracking_uri or default_tracking_uri(),
+    result = reproduce(run_id, cli_plugins(), tracking_uri=tracking_uri,
                        tolerance=tolerance, on_drift=show_drift)
     show_drift(result.drift)  # what only the new run could show: data digests, derived params
     if as_json:
@@ -321,14 +305,21 @@ def reproduce_command(run_id: str, tolerance: float, tracking_uri: str | None, a
 @cli.command("ui")
 @click.option("--port", default=5000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--tracking-uri", default=None, help="store to show (default: as `runner run`)")
-def ui_command(port: int, host: str, tracking_uri: str | None) -> None:
+@tracking_option
+def ui_command(port: int, host: str, tracking_uri: str) -> None:
     """Start the MLflow UI on the same store `runner run` writes to."""
-    from runner.runs import default_tracking_uri
+    import importlib.util
+    import socket
 
-    uri = tracking_uri or default_tracking_uri()
-    click.echo(f"MLflow UI for {uri} at http://{host}:{port}", err=True)
-    args = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
+    from runner.errors import InputError
+
+    if importlib.util.find_spec("mlflow") is None:
+        raise InputError("the MLflow UI needs mlflow: pip install mlflow")
+    with socket.socket() as probe:
+        if probe.connect_ex((host, port)) == 0:
+            raise InputError(f"port {port} on {host} is already in use: pick another with --port")
+    click.echo(f"MLflow UI for {tracking_uri} at http://{host}:{port}", err=True)
+    args = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", tracking_uri,
             "--port", str(port), "--host", host]
     os.execv(sys.executable, args)
 
@@ -337,7 +328,6 @@ def ui_command(port: int, host: str, tracking_uri: str | None) -> None:
 @click.argument("name")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
               default=Path("."), show_default=True, help="where to create the package folder")
-@one_line_errors
 def new_plugin_command(name: str, directory: Path) -> None:
     """Write a pip-installable plugin package skeleton for experiment type NAME."""
     from runner.scaffold import write_plugin
@@ -346,15 +336,22 @@ def new_plugin_command(name: str, directory: Path) -> None:
     click.echo(f"created {folder}; install it with: pip install -e {folder}")
 
 
-DEBUG_ENV = "RUNNER_DEBUG"
+_plugins: Any = None
+
+
+def cli_plugins() -> Any:
+    """The plugins of this command-line process, loaded once."""
+    global _plugins
+    if _plugins is None:
+        from runner.plugins import load_plugins
+
+        _plugins = load_plugins()
+    return _plugins
 
 
 def main() -> None:
-    """Console-script entry point: an unexpected error is one line unless $RUNNER_DEBUG is set."""
-    try:
-        cli()
-    except Exception as exc:  # noqa: BLE001 - anything a RunnerError did not already explain
-        if os.environ.get(DEBUG_ENV):
-            raise
-        click.echo(f"error: {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for the traceback)", err=True)
-        sys.exit(1)
+    """Console-script entry point: plugins add their commands, then the group runs."""
+    from runner.plugins import register_commands
+
+    register_commands(cli_plugins(), cli)
+    cli()

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlflow import MlflowClient
-from mlflow.entities import Run
-from mlflow.exceptions import MlflowException
-
 from runner.errors import InputError
 from runner.plugins import Plugins
-from runner.tracking import configure
-
-#: The per-item table plugins log (``ctx.log_items``) and the columns compare lines up.
-ITEMS_ARTIFACT = "items.json"
-ITEMS_KEY_TAG = "runner.items.key"
-ITEMS_OUTPUT_TAG = "runner.items.output"
+from runner.store import mlflow_store
+from runner.store.names import EXPERIMENT_TYPE_TAG
 
 
 @dataclass
@@ -35,73 +26,39 @@ class Comparison:
                 "deltas": self.deltas, "items": self.items}
 
 
-def get_run(client: MlflowClient, run_id: str) -> Run:
-    """The run, or one clear ``InputError`` when there is no such run."""
-    try:
-        return client.get_run(run_id)
-    except MlflowException:
-        raise InputError(f"no run with id {run_id!r} in this tracking store") from None
+def top_runs(tracking_uri: str, experiment: str, metric: str, k: int, plugins: Plugins) -> list[str]:
+    """Ids of the ``k`` best FINISHED runs of ``experiment`` by ``metric``.
 
-
-def top_runs(client: MlflowClient, experiment: str, metric: str, k: int, maximize: bool) -> list[str]:
-    """Ids of the ``k`` best FINISHED runs of ``experiment`` by ``metric``."""
-    found = client.get_experiment_by_name(experiment)
-    if found is None:
-        raise InputError(f"no experiment named {experiment!r}")
-    runs = client.search_runs(
-        [found.experiment_id], filter_string="attributes.status = 'FINISHED'",
-        order_by=[f"metrics.`{metric}` {'DESC' if maximize else 'ASC'}"], max_results=k,
-    )
-    runs = [r for r in runs if metric in r.data.metrics]
-    if not runs:
-        raise InputError(f"no finished run in {experiment!r} has metric {metric!r}")
-    return [r.info.run_id for r in runs]
-
-
-def metric_maximized(metric: str, experiment: str, plugins: Plugins) -> bool:
-    """A metric's direction from the types that declare it, preferring the experiment's own type.
-
-    A metric no type declares is taken as higher-is-better.
+    Which direction is better comes from the metric's declaration (preferring the type whose
+    experiment this is); a metric no type declares is taken as higher-is-better.
     """
-    declared = [(exp_type.experiment_name == experiment, spec.direction == "maximize")
-                for exp_type, _ in plugins.types.values() for spec in exp_type.metrics
-                if spec.name == metric]
-    return max(declared)[1] if declared else True
+    spec = plugins.metric_spec(metric, experiment)
+    maximize = spec.maximize if spec else True
+    return mlflow_store.top_runs(tracking_uri, experiment, metric, k, maximize=maximize)
 
 
-def _items(client: MlflowClient, run: Run) -> dict[str, str] | None:
-    key, output = run.data.tags.get(ITEMS_KEY_TAG), run.data.tags.get(ITEMS_OUTPUT_TAG)
-    if not key or not output:
-        return None
-    path = client.download_artifacts(run.info.run_id, ITEMS_ARTIFACT)
-    with open(path) as handle:
-        table = json.load(handle)
-    columns = table["columns"]
-    k, o = columns.index(key), columns.index(output)
-    return {str(row[k]): str(row[o]) for row in table["data"]}
-
-
-def compare(client: MlflowClient, run_ids: list[str]) -> Comparison:
+def compare(tracking_uri: str, run_ids: list[str]) -> Comparison:
     """Params that differ, every metric side by side with deltas against the first run."""
-    configure(client.tracking_uri)
-    runs = [get_run(client, run_id) for run_id in run_ids]
-    param_keys = sorted({k for r in runs for k in r.data.params})
-    params = {k: [r.data.params.get(k) for r in runs] for k in param_keys}
+    if len(run_ids) < 2:
+        raise InputError("give at least two run ids, or --experiment E --metric M")
+    runs = [mlflow_store.get_run(tracking_uri, run_id) for run_id in run_ids]
+    param_keys = sorted({k for r in runs for k in r.params})
+    params = {k: [r.params.get(k) for r in runs] for k in param_keys}
     differing = {k: v for k, v in params.items() if len(set(v)) > 1}
-    metric_keys = sorted({k for r in runs for k in r.data.metrics})
-    metrics = {k: [r.data.metrics.get(k) for r in runs] for k in metric_keys}
+    metric_keys = sorted({k for r in runs for k in r.metrics})
+    metrics = {k: [r.metrics.get(k) for r in runs] for k in metric_keys}
     deltas = {
         k: [None if v is None or values[0] is None else v - values[0] for v in values]
         for k, values in metrics.items()
     }
     items: dict[str, list[str | None]] = {}
-    per_run = [_items(client, r) for r in runs]
+    per_run = [mlflow_store.load_items(tracking_uri, r) for r in runs]
     if any(per_run):
         keys = list(dict.fromkeys(k for table in per_run if table for k in table))
         items = {k: [table.get(k) if table else None for table in per_run] for k in keys}
     described = [
-        {"run_id": r.info.run_id, "run_name": r.info.run_name or "", "status": r.info.status,
-         "type": r.data.tags.get("runner.experiment_type", "")}
+        {"run_id": r.run_id, "run_name": r.run_name, "status": r.status,
+         "type": r.tags.get(EXPERIMENT_TYPE_TAG, "")}
         for r in runs
     ]
     return Comparison(described, differing, metrics, deltas, items)

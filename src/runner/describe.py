@@ -6,16 +6,18 @@ from pathlib import Path
 from typing import Any
 
 from runner.overrides import flatten
+from runner.plugins import Plugins
 from runner.schema import param_rows
 
 
-def describe(name: str, registry_path: Path | None = None) -> dict[str, Any]:
+def describe(name: str, registry_path: Path | None = None, plugins: Plugins | None = None
+             ) -> dict[str, Any]:
     """Params with types, defaults, descriptions (and resolved values), plus the metrics contract."""
+    from runner.config import resolve
     from runner.plugins import load_plugins
     from runner.registry import load_registry
-    from runner.runs import resolve
 
-    plugins = load_plugins()
+    plugins = plugins or load_plugins()
     registry = load_registry(registry_path)
     resolved = resolve(name, plugins=plugins, registry=registry)
     exp_type = resolved.experiment_type
@@ -41,7 +43,8 @@ def describe(name: str, registry_path: Path | None = None) -> dict[str, Any]:
         "resolved": values,
         "metrics": [
             {"name": m.name, "direction": m.direction, "per_step": m.per_step,
-             "description": m.description, "primary": m is exp_type.primary}
+             "description": m.description, "primary": m is exp_type.primary,
+             "deterministic": m.deterministic, "condition": m.condition}
             for m in exp_type.metrics
         ],
     }

@@ -7,11 +7,13 @@ import string, so ``runner plugins``/``list``/``show`` never import a plugin's h
 from __future__ import annotations
 
 import ast
-import importlib
 import importlib.util
-from pathlib import Path
+import math
+import pkgutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, get_args
 
 from pydantic import TypeAdapter
 
@@ -29,6 +31,8 @@ class MetricSpec:
     :param per_step: ``True`` when the metric is a curve logged with a step (e.g. ``loss``).
     :param deterministic: ``False`` for measurements of the machine (times, throughput, compute
         cost): ``runner reproduce`` reports them but does not hold them to the tolerance.
+    :param condition: for a metric logged only under some params, when (one line a person
+        reads, e.g. ``"cv_folds >= 2"``); ``None`` means every finished run logs it.
     """
 
     name: str
@@ -36,6 +40,27 @@ class MetricSpec:
     description: str
     per_step: bool = False
     deterministic: bool = True
+    condition: str | None = None
+
+    @property
+    def maximize(self) -> bool:
+        """Whether a larger value is better."""
+        return self.direction == "maximize"
+
+    def sort_key(self, value: float | None) -> tuple[bool, float]:
+        """Sorts values best first (``sorted(values, key=spec.sort_key)``); missing ones last."""
+        if value is None or math.isnan(value):
+            return (True, 0.0)
+        return (False, -value if self.maximize else value)
+
+    def best(self, values: Iterable[float]) -> float | None:
+        """The best of ``values`` (``None`` for none)."""
+        ordered = sorted(values, key=self.sort_key)
+        return ordered[0] if ordered else None
+
+    def is_better(self, value: float, than: float) -> bool:
+        """Whether ``value`` beats ``than`` in this metric's direction."""
+        return value > than if self.maximize else value < than
 
 
 @dataclass(frozen=True)
@@ -66,8 +91,32 @@ class ExperimentType:
     def primary(self) -> MetricSpec | None:
         """The metric sweeps and ``compare --top`` rank by."""
         if self.primary_metric:
-            return next(m for m in self.metrics if m.name == self.primary_metric)
+            return self.metric(self.primary_metric)
         return self.metrics[0] if self.metrics else None
+
+    def metric(self, name: str) -> MetricSpec | None:
+        """The declared metric ``name``, if any."""
+        return next((m for m in self.metrics if m.name == name), None)
+
+    def validate(self) -> None:
+        """Check the declaration; a plugin whose type fails this is listed broken.
+
+        :raises ValueError: duplicate metric names, a direction that is not ``maximize`` or
+            ``minimize``, or a ``primary_metric`` that names no declared metric.
+        """
+        names = [m.name for m in self.metrics]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"experiment type {self.id!r} declares metric {duplicates[0]!r} twice")
+        for spec in self.metrics:
+            if not isinstance(spec, MetricSpec):
+                raise TypeError(f"experiment type {self.id!r}: metrics must be MetricSpec objects")
+            if spec.direction not in get_args(Direction):
+                raise ValueError(f"metric {spec.name!r}: direction must be maximize or minimize, "
+                                 f"not {spec.direction!r}")
+        if self.primary_metric is not None and self.primary_metric not in names:
+            raise ValueError(f"experiment type {self.id!r}: primary_metric "
+                             f"{self.primary_metric!r} names no declared metric")
 
     def adapter(self) -> TypeAdapter[Any]:
         """A pydantic adapter that validates and dumps this type's params."""
@@ -94,6 +143,4 @@ class ExperimentType:
         """Import the implementation class and return a fresh instance of it."""
         if isinstance(self.implementation, type):
             return self.implementation()
-        module_name, _, attr = self.implementation.partition(":")
-        module = importlib.import_module(module_name)
-        return getattr(module, attr)()
+        return pkgutil.resolve_name(self.implementation)()

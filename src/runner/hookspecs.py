@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    import click
+
     from runner.context import RunContext
     from runner.experiment_type import ExperimentType
 
@@ -40,6 +42,19 @@ def runner_register_experiment_types(register: Callable[[ExperimentType], None])
 
     Called for every plugin, at start-up of every command. Must stay cheap: import only pydantic
     models here, never the libraries a run needs. Returns nothing.
+    """
+
+
+@hookspec
+def runner_register_commands(cli: click.Group) -> None:
+    """Add commands to the ``runner`` command line.
+
+    :param cli: the ``runner`` click group: add commands with ``@cli.command()`` or
+        ``cli.add_command(...)``. A :class:`~runner.errors.RunnerError` raised by a command is
+        printed as one ``error:`` line (exit 2), like the core's own commands.
+
+    Called at start-up of the command line, for every plugin. Import heavy libraries inside the
+    command, not here. Returns nothing.
     """
 
 
@@ -66,8 +81,10 @@ def runner_execute(ctx: RunContext) -> None:
     :param ctx: the run context; per-step metrics recorded here (``ctx.log_metric(..., step=i)``)
         are buffered and written in batches.
 
-    All implementations are called; returns nothing. An exception ends the run ``FAILED`` with
-    what was recorded so far kept.
+    All implementations are called; returns nothing. An exception ends the run ``FAILED``
+    (``KILLED`` for an interrupt) with what was recorded so far kept; the core then still calls
+    ``runner_evaluate`` and ``runner_log`` with ``ctx.partial`` set, so an implementation that
+    keeps what it produced so far (answers, epochs) on ``self`` gets it scored and logged.
     """
 
 
@@ -77,7 +94,9 @@ def runner_evaluate(ctx: RunContext) -> None:
 
     :param ctx: the run context; record metrics with ``ctx.log_metric``/``ctx.log_metrics``.
 
-    All implementations are called; returns nothing.
+    All implementations are called; returns nothing. With ``ctx.partial`` set, an earlier phase
+    failed: evaluate what was produced (and return early if nothing was). An exception raised
+    on partial results is tagged ``runner.partial_error`` and never hides the first error.
     """
 
 
@@ -89,16 +108,20 @@ def runner_log(ctx: RunContext) -> None:
         ``ctx.log_text``, ``ctx.log_artifact``.
 
     All implementations are called; returns nothing. The built-in tracking plugin wraps this
-    phase and writes everything to MLflow after the other implementations ran.
+    phase and writes everything to MLflow after the other implementations ran. Called with
+    ``ctx.partial`` set after a failed phase, like ``runner_evaluate``.
     """
 
 
 @hookspec
 def runner_finish(ctx: RunContext, error: BaseException | None) -> None:
-    """Called once after the run, whether it finished, failed or was interrupted.
+    """Called once after the run, whether it finished, failed, was interrupted or skipped.
 
-    :param ctx: the run context; ``ctx.run_id`` is ``None`` when no MLflow run was created.
-    :param error: the exception that ended the run early, or ``None`` on success
+    :param ctx: the run context; ``ctx.status`` is ``FINISHED``, ``FAILED``, ``KILLED`` or
+        ``SKIPPED`` (skip-if-done found a FINISHED run with the same content key: nothing ran
+        after ``runner_prepare`` and ``ctx.run_id`` is that earlier run's id). ``ctx.run_id`` is
+        ``None`` when no MLflow run was created (input rejected in ``runner_prepare``).
+    :param error: the exception that ended the run early, or ``None`` on success and on skip
         (``KeyboardInterrupt`` means the user stopped it).
 
     All implementations are called; exceptions raised here are reported, never hidden.

@@ -18,7 +18,8 @@ import pluggy
 
 from runner import __version__, hookspecs
 from runner.errors import InputError
-from runner.experiment_type import ExperimentType
+from runner.experiment_type import ExperimentType, MetricSpec
+from runner.provenance import CORE_DIST
 
 ENTRY_POINT_GROUP = "runner"
 #: Comma-separated entry-point names: when set, only these external plugins load.
@@ -79,6 +80,14 @@ class Plugins:
             known = ", ".join(sorted(self.types)) or "none installed"
             raise InputError(f"unknown experiment type {type_id!r} (known: {known})") from None
 
+    def metric_spec(self, metric: str, experiment: str | None = None) -> MetricSpec | None:
+        """The declaration of ``metric``, preferring a type whose experiment is ``experiment``."""
+        found = [(exp_type.experiment_name == experiment, spec)
+                 for exp_type, _ in self.types.values()
+                 if (spec := exp_type.metric(metric)) is not None]
+        found.sort(key=lambda pair: not pair[0])
+        return found[0][1] if found else None
+
 
 def _names(env: str) -> set[str] | None:
     value = os.environ.get(env)
@@ -102,7 +111,7 @@ def load_plugins(extra: Iterable[tuple[str, object]] = ()) -> Plugins:
     manager = new_manager()
     infos: dict[str, PluginInfo] = {}
     for name, module_name in BUILTIN_PLUGINS:
-        info = PluginInfo(name, "runner", __version__, builtin=True)
+        info = PluginInfo(name, CORE_DIST, __version__, builtin=True)
         infos[name] = _register(manager, info, importlib.import_module, module_name)
     allowed, disabled = _names(LOAD_ENV), _names(DISABLED_ENV) or set()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
@@ -134,6 +143,17 @@ def _register(
     return info
 
 
+def register_commands(plugins: Plugins, cli: Any) -> None:
+    """Let every plugin add its commands to ``cli``; a plugin whose hook fails is listed broken."""
+    for impl in plugins.manager.hook.runner_register_commands.get_hookimpls():
+        info = plugins.infos.get(impl.plugin_name)
+        try:
+            impl.function(cli=cli)
+        except Exception as exc:  # noqa: BLE001 - one broken plugin never takes the CLI down
+            if info is not None:
+                info.error = f"runner_register_commands: {type(exc).__name__}: {exc}".splitlines()[0]
+
+
 def _collect_types(
     manager: pluggy.PluginManager, infos: dict[str, PluginInfo]
 ) -> dict[str, tuple[ExperimentType, PluginInfo]]:
@@ -151,6 +171,7 @@ def _collect_types(
                 if exp_type.id in types:
                     owner = types[exp_type.id][1].name
                     raise ValueError(f"experiment type {exp_type.id!r} is already provided by {owner!r}")
+                exp_type.validate()  # metric declarations, primary metric
                 exp_type.adapter()  # a params schema pydantic cannot build is a broken plugin
                 # a missing implementation is a broken plugin too (read from source, no import)
                 implementation_hooks.update(exp_type.implementation_hooks())

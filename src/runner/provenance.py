@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 
+#: The distribution name of the core (the import package and the command are ``runner``).
+CORE_DIST = "runner-core"
+
 REQUIREMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -37,9 +40,12 @@ def git_state(cwd: Path | None = None) -> tuple[str, bool] | None:
     return commit, bool(status.strip())
 
 
-def code_version(cwd: Path | None = None) -> str | None:
-    """The commit, plus a hash of the uncommitted diff when the tree is dirty."""
-    state = git_state(cwd)
+def code_version(cwd: Path | None = None, state: tuple[str, bool] | None = None) -> str | None:
+    """The commit, plus a hash of the uncommitted diff when the tree is dirty.
+
+    :param state: ``git_state(cwd)`` when the caller has it already (saves two git calls).
+    """
+    state = state or git_state(cwd)
     if state is None:
         return None
     commit, dirty = state

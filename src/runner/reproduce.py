@@ -6,21 +6,16 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
-
 from runner import __version__
-from runner.compare import get_run
-from runner.errors import InputError
+from runner.config import resolve_config
 from runner.plugins import Plugins
-from runner.provenance import git_state, package_versions
-from runner.runs import RunOutcome, execute, prepare_only, resolve_config
-from runner.tracking import CONFIG_ARTIFACT, DIGEST_TAG, mlflow_dataset
+from runner.provenance import CORE_DIST, code_version, git_state, package_versions
+from runner.runs import RunOutcome, execute, prepare_only
+from runner.store import mlflow_store, names
+from runner.store.keys import data_digests
 
 if TYPE_CHECKING:
     from runner.context import RunContext
-
-REPRODUCES_TAG = "runner.reproduces"
 
 
 @dataclass(frozen=True)
@@ -72,44 +67,46 @@ class Reproduction:
         }
 
 
-def load_config(client: MlflowClient, run_id: str) -> dict[str, Any]:
-    """The run's logged ``config.json``; a run made outside runner has none."""
-    get_run(client, run_id)
-    try:
-        path = client.download_artifacts(run_id, CONFIG_ARTIFACT)
-    except (MlflowException, OSError):
-        raise InputError(f"run {run_id} has no {CONFIG_ARTIFACT}: it was not made by runner") from None
-    with open(path) as handle:
-        return json.load(handle)
+def _describe_code(commit: str | None, version: str | None) -> str | None:
+    """``<commit>``, or ``<commit> (dirty, diff <hash>)`` for uncommitted changes."""
+    if version and "+dirty." in version:
+        return f"{commit} (dirty, diff {version.partition('+dirty.')[2]})"
+    return commit
 
 
 def environment_drift(tags: dict[str, str], plugins: Plugins, type_id: str) -> list[Drift]:
-    """Code, runner and plugin versions then (tags) and now."""
+    """Code, runner and plugin versions then (tags) and now.
+
+    Code drifts when the commit or the uncommitted diff differs; the same dirty tree is the same
+    code. Runs made outside a git checkout compare equal when neither has a commit.
+    """
     drift = []
     state = git_state()
-    then_code = tags.get("mlflow.source.git.commit")
-    then_dirty = tags.get("runner.git.dirty") == "true"
-    now_code, now_dirty = state if state else (None, False)
-    if then_code != now_code or then_dirty or now_dirty:
-        describe = lambda c, d: f"{c}{' (dirty)' if d else ''}" if c else None  # noqa: E731
-        drift.append(Drift("code", describe(then_code, then_dirty), describe(now_code, now_dirty)))
-    if tags.get("runner.version") != __version__:
-        drift.append(Drift("runner version", tags.get("runner.version"), __version__))
+    then = tags.get(names.CODE_VERSION_TAG)
+    now = code_version(state=state) if state else None
+    if then != now:
+        then_desc = _describe_code(tags.get(names.GIT_COMMIT_TAG), then)
+        now_desc = _describe_code(state[0] if state else None, now)
+        drift.append(Drift("code", then_desc, now_desc))
+    if tags.get(names.VERSION_TAG) != __version__:
+        drift.append(Drift("runner version", tags.get(names.VERSION_TAG), __version__))
     _, plugin = plugins.experiment_type(type_id)
-    if tags.get("runner.plugin.version") != plugin.version:
-        drift.append(Drift(f"plugin {plugin.dist or plugin.name} version", tags.get("runner.plugin.version"),
-                           plugin.version))
-    then = json.loads(tags.get("runner.packages", "{}"))
-    now = package_versions(["runner", *([plugin.dist] if plugin.dist else [])])
-    drift += [Drift(f"package {name}", then.get(name), now.get(name))
-              for name in sorted(set(then) | set(now)) if then.get(name) != now.get(name)]
+    if tags.get(names.PLUGIN_VERSION_TAG) != plugin.version:
+        drift.append(Drift(f"plugin {plugin.dist or plugin.name} version",
+                           tags.get(names.PLUGIN_VERSION_TAG), plugin.version))
+    packages_then = json.loads(tags.get(names.PACKAGES_TAG, "{}"))
+    packages_now = package_versions([CORE_DIST, *([plugin.dist] if plugin.dist else [])])
+    drift += [Drift(f"package {name}", packages_then.get(name), packages_now.get(name))
+              for name in sorted(set(packages_then) | set(packages_now))
+              if packages_then.get(name) != packages_now.get(name)]
     return drift
 
 
 def data_drift(tags: dict[str, str], probe: RunContext) -> list[Drift]:
     """Digests of the data the run reads now (``runner_prepare`` only) against the logged ones."""
-    now = {record.name: mlflow_dataset(record).digest for record in probe.pending.datasets}
-    then = {k.removeprefix(DIGEST_TAG): v for k, v in tags.items() if k.startswith(DIGEST_TAG)}
+    now = data_digests(probe)
+    then = {k.removeprefix(names.DIGEST_TAG_PREFIX): v for k, v in tags.items()
+            if k.startswith(names.DIGEST_TAG_PREFIX)}
     return [Drift(f"data {name}", then.get(name), now.get(name))
             for name in sorted(set(then) | set(now)) if then.get(name) != now.get(name)]
 
@@ -125,21 +122,21 @@ def reproduce(
     on_drift: Any = None,
 ) -> Reproduction:
     """Re-run ``run_id`` from its config as a new run tagged with the original's id."""
-    client = MlflowClient(tracking_uri)
-    config = load_config(client, run_id)
-    original = get_run(client, run_id)
+    config = mlflow_store.load_config(tracking_uri, run_id)
+    original = mlflow_store.get_run(tracking_uri, run_id)
     resolved = resolve_config(config, plugins)
-    drift = environment_drift(original.data.tags, plugins, resolved.experiment_type.id)
-    drift += data_drift(original.data.tags, prepare_only(resolved, plugins, tracking_uri))
+    drift = environment_drift(original.tags, plugins, resolved.experiment_type.id)
+    drift += data_drift(original.tags, prepare_only(resolved, plugins, tracking_uri))
     if on_drift:
         on_drift(drift)
-    outcome = execute(resolved, plugins, tracking_uri=tracking_uri, tags={REPRODUCES_TAG: run_id},
-                      run_name=f"reproduce {original.info.run_name or run_id}")
-    new = client.get_run(outcome.run_id)
-    drift += derived_param_drift(original.data.params, new.data.params)
+    outcome = execute(resolved, plugins, tracking_uri=tracking_uri,
+                      tags={names.REPRODUCES_TAG: run_id},
+                      run_name=f"reproduce {original.run_name or run_id}")
+    new = mlflow_store.get_run(tracking_uri, outcome.run_id)
+    drift += derived_param_drift(original.params, new.params)
     unchecked = {m.name for m in resolved.experiment_type.metrics if not m.deterministic}
     metrics = [
-        MetricDiff(name, value, new.data.metrics.get(name), name not in unchecked)
-        for name, value in sorted(original.data.metrics.items())
+        MetricDiff(name, value, new.metrics.get(name), name not in unchecked)
+        for name, value in sorted(original.metrics.items())
     ]
     return Reproduction(run_id, outcome, drift, metrics, tolerance)

@@ -3,7 +3,8 @@
 Every grid point is validated before anything runs. Points whose content key already has a
 FINISHED run are skipped (``force`` re-runs them), so re-running an interrupted sweep completes
 only what is missing. With ``parallel > 1`` points run in worker processes; writes to the sqlite
-store are retried when SQLite reports the database locked (see :data:`runner.tracking.retry_locked`).
+store are retried when SQLite reports the database locked (see
+:data:`runner.store.mlflow_store.retry_locked`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import dataclasses
 import importlib
 import itertools
+import json
 import multiprocessing
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -21,12 +23,16 @@ from typing import Any
 
 import yaml
 
+from runner.config import ResolvedRun, resolve, resolve_config
 from runner.errors import InputError
+from runner.experiment_type import MetricSpec
 from runner.plugins import Plugins, load_plugins
 from runner.registry import Registry
-from runner.runs import ResolvedRun, RunOutcome, execute, resolve, resolve_config
+from runner.runs import RunOutcome, execute
+from runner.store import names
 
-PARENT_TAG = "mlflow.parentRunId"
+#: Outcomes that count as done: ran to the end now, or earlier (skip-if-done).
+DONE = ("FINISHED", "SKIPPED")
 SQL_STORE_MODULE = "mlflow.store.tracking.sqlalchemy_store"
 
 
@@ -45,8 +51,21 @@ class SweepResult:
     parent_run_id: str
     points: list[SweepPoint]
     outcomes: list[RunOutcome]
-    metric: str | None
+    spec: MetricSpec | None
     best: RunOutcome | None
+
+    @property
+    def metric(self) -> str | None:
+        """The primary metric the points are ranked by."""
+        return self.spec.name if self.spec else None
+
+    def ranked(self) -> list[tuple[SweepPoint, RunOutcome]]:
+        """Points with their outcomes, best first by the primary metric; unscored ones last."""
+        pairs = list(zip(self.points, self.outcomes, strict=True))
+        if self.spec is None:
+            return pairs
+        spec = self.spec
+        return sorted(pairs, key=lambda pair: spec.sort_key(pair[1].metrics.get(spec.name)))
 
 
 def parse_grid(items: Iterable[str]) -> dict[str, list[Any]]:
@@ -112,17 +131,18 @@ def run_sweep(
     on_outcome: Callable[[SweepPoint, RunOutcome], None] | None = None,
 ) -> SweepResult:
     """Run every point as a child of a new parent run; rank by the type's primary metric."""
-    from runner import tracking
+    from runner.store import mlflow_store
 
     first = points[0].resolved
+    spec = first.experiment_type.primary
     with _worker_pool(points, parallel, tracking_uri) as pool:  # workers warm up while the parent is created
-        parent = tracking.start_parent_run(
+        parent = mlflow_store.start_parent_run(
             tracking_uri, first.experiment_name, f"sweep {name}",
             params={k: _yaml([p.overrides[k] for p in points]) for k in points[0].overrides},
-            tags={"runner.sweep": name, "runner.experiment_type": first.experiment_type.id,
-                  "runner.sweep.points": str(len(points))},
+            tags={names.SWEEP_TAG: name, names.EXPERIMENT_TYPE_TAG: first.experiment_type.id,
+                  names.SWEEP_POINTS_TAG: str(len(points))},
         )
-        tags = {PARENT_TAG: parent, "runner.sweep": name}
+        tags = {names.PARENT_RUN_TAG: parent, names.SWEEP_TAG: name}
         outcomes: list[RunOutcome | None] = [None] * len(points)
         status = "FAILED"
         try:
@@ -130,25 +150,34 @@ def run_sweep(
                 outcomes[index] = outcome
                 if on_outcome:
                     on_outcome(points[index], outcome)
-            finished = all(o and o.status in {"FINISHED", "SKIPPED"} for o in outcomes)
-            status = "FINISHED" if finished else "FAILED"
+            status = "FINISHED" if all(o and o.status in DONE for o in outcomes) else "FAILED"
         except KeyboardInterrupt:
             status = "KILLED"
             raise
         finally:
             done = [o for o in outcomes if o is not None]
-            spec = first.experiment_type.primary
-            best = _best(done, spec.name, spec.direction) if spec else None
-            tracking.finish_parent_run(tracking_uri, parent, status, done, spec.name if spec else None, best)
-    return SweepResult(parent, points, done, spec.name if spec else None, best)
+            best = best_outcome(done, spec) if spec else None
+            mlflow_store.finish_parent_run(
+                tracking_uri, parent, status, results_table(done, spec),
+                (best.run_id, spec.name, best.metrics[spec.name]) if best and spec else None,
+            )
+    return SweepResult(parent, points, done, spec, best)
 
 
-def _best(outcomes: list[RunOutcome], metric: str, direction: str) -> RunOutcome | None:
-    scored = [o for o in outcomes if metric in o.metrics and o.status in {"FINISHED", "SKIPPED"}]
-    if not scored:
-        return None
-    pick = max if direction == "maximize" else min
-    return pick(scored, key=lambda o: o.metrics[metric])
+def best_outcome(outcomes: list[RunOutcome], spec: MetricSpec) -> RunOutcome | None:
+    """The done outcome with the best value of ``spec``, if any has it."""
+    scored = [o for o in outcomes if spec.name in o.metrics and o.status in DONE]
+    return min(scored, key=lambda o: spec.sort_key(o.metrics[spec.name]), default=None)
+
+
+def results_table(outcomes: list[RunOutcome], spec: MetricSpec | None) -> dict[str, list[Any]]:
+    """The parent run's table: one row per point with its status and primary metric."""
+    return {
+        "run_id": [o.run_id for o in outcomes],
+        "status": [o.status for o in outcomes],
+        **({spec.name: [o.metrics.get(spec.name) for o in outcomes]} if spec else {}),
+        "params": [json.dumps(o.params, sort_keys=True) for o in outcomes],
+    }
 
 
 @contextlib.contextmanager
@@ -166,7 +195,7 @@ def _worker_pool(
     if parallel <= 1 or len(points) <= 1:
         yield None
         return
-    modules = sorted({"runner.tracking", *(_module_of(p.resolved.experiment_type.implementation)
+    modules = sorted({"runner.store.mlflow_store", *(_module_of(p.resolved.experiment_type.implementation)
                                            for p in points)})
     if tracking_uri.startswith("sqlite:"):  # the store's own imports (SQLAlchemy, alembic): ~1 s
         modules.append(SQL_STORE_MODULE)

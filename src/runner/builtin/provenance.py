@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from runner import __version__
 from runner.hookspecs import hookimpl
-from runner.provenance import config_hash, environment, git_state, package_versions
+from runner.provenance import CORE_DIST, code_version, config_hash, environment, git_state, package_versions
+from runner.store import names
 
 if TYPE_CHECKING:
     from runner.context import RunContext
@@ -17,27 +18,31 @@ if TYPE_CHECKING:
 def runner_prepare(ctx: RunContext) -> None:
     """Record runner/plugin/package versions, type, registry entry, config hash, git, seed."""
     env = environment()
+    plugin = ctx.plugin
     tags = {
-        "runner.version": __version__,
-        "runner.experiment_type": ctx.experiment_type.id,
-        "runner.config_hash": config_hash(ctx.config),
-        "runner.python": env["python"],
-        "runner.platform": env["platform"],
+        names.VERSION_TAG: __version__,
+        names.EXPERIMENT_TYPE_TAG: ctx.experiment_type.id,
+        names.CONFIG_HASH_TAG: config_hash(ctx.config),
+        names.PYTHON_TAG: env["python"],
+        names.PLATFORM_TAG: env["platform"],
+        names.PACKAGES_TAG: json.dumps(
+            package_versions([CORE_DIST, *([plugin.dist] if plugin and plugin.dist else [])])
+        ),
     }
-    tags["runner.packages"] = json.dumps(
-        package_versions(["runner", *([ctx.plugin.dist] if ctx.plugin and ctx.plugin.dist else [])])
-    )
-    if ctx.plugin is not None:
-        tags["runner.plugin"] = ctx.plugin.name
-        tags["runner.plugin.dist"] = ctx.plugin.dist or "unknown"
-        tags["runner.plugin.version"] = ctx.plugin.version or "unknown"
+    if plugin is not None:
+        tags[names.PLUGIN_TAG] = plugin.name
+        tags[names.PLUGIN_DIST_TAG] = plugin.dist or "unknown"
+        tags[names.PLUGIN_VERSION_TAG] = plugin.version or "unknown"
     if ctx.entry_name:
-        tags["runner.registry_entry"] = ctx.entry_name
+        tags[names.REGISTRY_ENTRY_TAG] = ctx.entry_name
     if ctx.seed is not None:
-        tags["runner.seed"] = str(ctx.seed)
+        tags[names.SEED_TAG] = str(ctx.seed)
     git = git_state()
     if git is not None:
-        tags["mlflow.source.git.commit"] = git[0]
-        tags["runner.git.dirty"] = str(git[1]).lower()
+        tags[names.GIT_COMMIT_TAG] = git[0]
+        tags[names.GIT_DIRTY_TAG] = str(git[1]).lower()
+    code = code_version(state=git)
+    if code is not None:
+        tags[names.CODE_VERSION_TAG] = code
     for key, value in tags.items():
         ctx.set_tag(key, value)

@@ -1,7 +1,8 @@
-"""Built-in plugin: starts the MLflow run after ``runner_prepare`` and writes after every phase.
+"""Built-in plugin: opens the MLflow run after ``runner_prepare`` and writes after every phase.
 
 Every phase is wrapped, so whatever a phase recorded is in MLflow before the next one starts;
-a failing phase loses nothing that came before it.
+a failing phase loses nothing that came before it. The run's writer is kept here, keyed by the
+context, so no plugin can reach the store through ``ctx``.
 """
 
 from __future__ import annotations
@@ -11,36 +12,40 @@ from typing import TYPE_CHECKING
 
 from runner.errors import InputError, RunSkipped
 from runner.hookspecs import hookimpl
+from runner.store.names import CONTENT_KEY_TAG
 
 if TYPE_CHECKING:
     from runner.context import RunContext
+    from runner.store.mlflow_store import RunWriter
+
+#: The open run of each context (by ``id(ctx)``), from its creation to ``runner_finish``.
+_writers: dict[int, RunWriter] = {}
 
 
-def status_of(error: BaseException | None) -> str:
-    """``FINISHED`` on success, ``KILLED`` on Ctrl-C, ``FAILED`` on any other exception."""
-    if error is None:
-        return "FINISHED"
-    return "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
+def _open(ctx: RunContext) -> None:
+    from runner.store.mlflow_store import RunWriter
+
+    writer = RunWriter.open(ctx)
+    _writers[id(ctx)] = writer
+    ctx._core.flush = lambda: writer.flush(ctx)
+    ctx._core.span = writer.span
+    ctx._core.register_prompt = writer.register_prompt
+    writer.flush(ctx)
 
 
-def _start(ctx: RunContext) -> None:
-    from runner.tracking import Tracker
-
-    Tracker.start(ctx).flush(ctx)
-
-
-def _start_unless_done(ctx: RunContext) -> None:
-    """Tag the run's content key; with ``skip_if_done``, skip when a FINISHED twin exists."""
-    from runner.tracking import CONTENT_KEY_TAG, content_key, find_finished_run
+def _open_unless_done(ctx: RunContext) -> None:
+    """Tag the run's content key; with skip-if-done, skip when a FINISHED twin exists."""
+    from runner.store.keys import content_key
+    from runner.store.mlflow_store import find_finished_run
 
     key = content_key(ctx)
     ctx.set_tag(CONTENT_KEY_TAG, key)
-    if ctx.skip_if_done:
+    if ctx._core.skip_if_done:
         done = find_finished_run(ctx.tracking_uri, ctx.experiment_name, key)
         if done is not None:
-            raise RunSkipped(done.info.run_id)
-    if not ctx.probe_only:
-        _start(ctx)
+            raise RunSkipped(done)
+    if not ctx._core.probe_only:
+        _open(ctx)
 
 
 @hookimpl(wrapper=True)
@@ -51,44 +56,50 @@ def runner_prepare(ctx: RunContext) -> Generator[None, None, None]:
     except (InputError, KeyboardInterrupt):
         raise
     except Exception:
-        if not ctx.probe_only:  # an unexpected failure is still a run, ended FAILED with its traceback
-            _start(ctx)
+        if not ctx._core.probe_only:  # an unexpected failure is still a run, ended FAILED
+            _open(ctx)
         raise
-    _start_unless_done(ctx)
+    _open_unless_done(ctx)
 
 
 @hookimpl(wrapper=True)
 def runner_execute(ctx: RunContext) -> Generator[None, None, None]:
-    """Write the buffered curves and results of the execute phase."""
-    yield
-    ctx.flush()
+    """Write the buffered curves and results of the execute phase, also when it fails."""
+    try:
+        yield
+    finally:
+        ctx.flush()
 
 
 @hookimpl(wrapper=True)
 def runner_evaluate(ctx: RunContext) -> Generator[None, None, None]:
     """Write the final metrics."""
-    yield
-    ctx.flush()
+    try:
+        yield
+    finally:
+        ctx.flush()
 
 
 @hookimpl(wrapper=True)
 def runner_log(ctx: RunContext) -> Generator[None, None, None]:
     """Write models, figures, tables and artifacts."""
-    yield
-    ctx.flush()
+    try:
+        yield
+    finally:
+        ctx.flush()
 
 
 @hookimpl(wrapper=True)
 def runner_finish(ctx: RunContext, error: BaseException | None) -> Generator[None, None, None]:
-    """Decide the status before the other plugins run, end the MLflow run after them.
+    """End the MLflow run after every other implementation ran.
 
-    So every other implementation sees the final ``ctx.status`` and can still add tags,
-    metrics or artifacts, which are written before the run ends.
+    So the others see the final ``ctx.status`` and can still add tags, metrics or artifacts,
+    which are written before the run ends.
     """
-    if ctx.tracker is None:
+    writer = _writers.pop(id(ctx), None)
+    if writer is None:
         return (yield)
-    ctx.status = status_of(error)
     try:
         return (yield)
     finally:
-        ctx.tracker.finish(ctx, error, ctx.status)
+        writer.finish(ctx, error, str(ctx.status))

@@ -6,12 +6,10 @@ metrics, latency percentiles and cost are recorded the same way everywhere.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,7 +39,8 @@ TOKEN_USAGE_METRICS = (
                deterministic=False),
     MetricSpec("cost_usd", "minimize",
                "USD: token prices (API) or compute time x usd_per_hour (local); not logged when "
-               "the price is unknown (tag runner.llm.price_unknown).", deterministic=False),
+               "the price is unknown (tag runner.llm.price_unknown).", deterministic=False,
+               condition="the price is known: a local backend, or llm_model in the pricing table"),
 )
 
 Messages = list[dict[str, str]]
@@ -53,7 +52,7 @@ FLUSH_EVERY_SEC = 5.0
 #: Tag set when the model has no known price (``cost_usd`` is then not logged).
 PRICE_UNKNOWN_TAG = "runner.llm.price_unknown"
 
-#: Tag set when a run stopped early: ``"<answered>/<total>"`` items.
+#: Tag set on the partial results of a run that stopped early: ``"<answered>/<total>"`` items.
 ITEMS_ANSWERED_TAG = "runner.llm.items_answered"
 
 #: MLflow's span attribute for token usage (shown in the trace UI).
@@ -160,8 +159,13 @@ class UsageSummary:
     cost_usd: float | None
 
 
-def summarize(params: BackendParams, completions: Iterable[Completion]) -> UsageSummary:
-    """Mean/percentile latency, token totals, generation throughput and cost."""
+def summarize(
+    params: BackendParams, completions: Iterable[Completion], *, local: bool = False
+) -> UsageSummary:
+    """Mean/percentile latency, token totals, generation throughput and cost.
+
+    :param local: the backend runs on this machine (:func:`runner_llm.backends.is_local`).
+    """
     items = list(completions)
     latency = latency_summary("latency", [c.latency_sec for c in items])
     totals = UsageTotals.of(items)
@@ -176,19 +180,23 @@ def summarize(params: BackendParams, completions: Iterable[Completion]) -> Usage
         tokens_per_sec=(
             totals.completion_tokens / totals.latency_sec if totals.latency_sec > 0 else 0.0
         ),
-        cost_usd=cost_usd(params, totals),
+        cost_usd=cost_usd(params, totals, local=local),
     )
 
 
 def log_token_usage(
-    ctx: RunContext, params: BackendParams, completions: Iterable[Completion]
+    ctx: RunContext, params: BackendParams,
+    completions: Iterable[Completion], *, local: bool = False,
 ) -> UsageSummary:
     """Log tokens_used (+prompt/completion), tokens_per_sec and cost_usd of ``completions``.
 
     An unknown price logs no ``cost_usd`` (never a silent 0): it warns and sets the tag
     ``runner.llm.price_unknown`` to the model name instead. Nothing is logged for no calls.
+
+    :param local: the backend runs on this machine (:func:`runner_llm.backends.is_local`):
+        cost is generation time x ``usd_per_hour``.
     """
-    summary = summarize(params, completions)
+    summary = summarize(params, completions, local=local)
     if summary.calls == 0:
         return summary
     ctx.log_metrics(
@@ -213,29 +221,21 @@ def log_token_usage(
 
 
 def log_usage_metrics(
-    ctx: RunContext, params: BackendParams, completions: Iterable[Completion]
+    ctx: RunContext, params: BackendParams, completions: Iterable[Completion], *,
+    local: bool = False,
 ) -> UsageSummary:
     """Per-call latency_sec (+p50/p95), then everything :func:`log_token_usage` logs."""
     items = list(completions)
     ctx.log_metrics(latency_summary("latency", [c.latency_sec for c in items]))
-    return log_token_usage(ctx, params, items)
+    return log_token_usage(ctx, params, items, local=local)
 
 
-@contextmanager
-def keep_partial_results(
-    ctx: RunContext, done: Sized, total: int, log_partial: Callable[[], object]
-) -> Iterator[None]:
-    """Around a loop that fills ``done``: if it fails, keep what was answered, then re-raise.
+def tag_items_answered(ctx: RunContext, answered: int, total: int) -> None:
+    """On partial results (``ctx.partial``), tag ``runner.llm.items_answered`` = ``"2/4"``.
 
-    Tags ``runner.llm.items_answered`` as ``"<len(done)>/<total>"`` and, when something was
-    answered, calls ``log_partial`` (evaluate + log those items). An error inside
-    ``log_partial`` is dropped so it never masks the failure that stopped the loop.
+    Call it first thing in ``runner_evaluate``: after a failed or interrupted
+    ``runner_execute`` the core still calls evaluate and log, with ``ctx.partial`` set, so the
+    items answered so far (kept on the implementation instance) are scored and logged.
     """
-    try:
-        yield
-    except BaseException:
-        ctx.set_tag(ITEMS_ANSWERED_TAG, f"{len(done)}/{total}")
-        if len(done):
-            with contextlib.suppress(Exception):
-                log_partial()
-        raise
+    if ctx.partial:
+        ctx.set_tag(ITEMS_ANSWERED_TAG, f"{answered}/{total}")

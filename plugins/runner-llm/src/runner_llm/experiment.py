@@ -2,8 +2,9 @@
 
 prepare: load template + items (every item must fill every placeholder), load the backend.
 execute: register the template in the Prompt Registry, answer item by item (traced, per-item
-metrics as steps). evaluate: usage, cost and quality means. log: prompt.txt, response.txt,
-items.json. If a call fails mid-way, what was answered is evaluated and logged before re-raising.
+metrics as steps), each result kept on the instance as it arrives. evaluate: usage, cost and
+quality means. log: prompt.txt, response.txt, items.json. If a call fails mid-way, the core
+still calls evaluate and log (``ctx.partial``), so what was answered is scored and logged.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any
 from runner import RunContext, hookimpl
 
 from runner_llm import prompts
-from runner_llm.backends import Backend, Completion, get_backend
-from runner_llm.calls import iter_calls, keep_partial_results, log_usage_metrics
+from runner_llm.backends import Backend, Completion, get_backend, is_local
+from runner_llm.calls import iter_calls, log_usage_metrics, tag_items_answered
 from runner_llm.data import Item, load_items
 from runner_llm.params import LlmPromptParams
 from runner_llm.pricing import load_prices
@@ -45,25 +46,31 @@ def _mean(values: list[float]) -> float:
 
 
 class LlmPromptExperiment:
-    """Implementation of the ``llm-prompt`` experiment type."""
+    """Implementation of the ``llm-prompt`` experiment type (a fresh instance per run)."""
+
+    def __init__(self) -> None:
+        self.template: prompts.PromptTemplate | None = None
+        self.items: list[Item] = []
+        self.backend: Backend | None = None
+        #: Answered items, appended as they arrive (kept when a later call fails).
+        self.results: list[ItemResult] = []
 
     @hookimpl
-    def runner_prepare(self, ctx: RunContext) -> None:
+    def runner_prepare(self, ctx: RunContext[LlmPromptParams]) -> None:
         """Check template, items and pricing file; load the backend (model loads here)."""
-        params: LlmPromptParams = ctx.params  # type: ignore[assignment]
-        template = prompts.load_template(
+        params = ctx.params
+        self.template = prompts.load_template(
             params.prompt_name, params.prompt_version, params.prompts_dir
         )
-        items, source = load_items(params, template)
+        self.items, source = load_items(params, self.template)
         load_prices(params.pricing_file)
-        backend = get_backend(params)
-        ctx.state.update(template=template, items=items, backend=backend, results=[])
-        ctx.set_tag("runner.llm.prompt_file", template.path)
+        self.backend = get_backend(params)
+        ctx.set_tag("runner.llm.prompt_file", self.template.path)
         ctx.set_tag("runner.llm.input_source", source)
-        self._log_dataset(ctx, items, source)
+        self._log_dataset(ctx, self.items, source)
 
     @staticmethod
-    def _log_dataset(ctx: RunContext, items: list[Item], source: str) -> None:
+    def _log_dataset(ctx: RunContext[LlmPromptParams], items: list[Item], source: str) -> None:
         import pandas as pd
 
         rows = [
@@ -79,61 +86,54 @@ class LlmPromptExperiment:
         )
 
     @hookimpl
-    def runner_execute(self, ctx: RunContext) -> None:
-        """Register the prompt, then answer every item; keep partial results on failure."""
-        params: LlmPromptParams = ctx.params  # type: ignore[assignment]
-        template: prompts.PromptTemplate = ctx.state["template"]
-        items: list[Item] = ctx.state["items"]
-        backend: Backend = ctx.state["backend"]
-        results: list[ItemResult] = ctx.state["results"]
+    def runner_execute(self, ctx: RunContext[LlmPromptParams]) -> None:
+        """Register the prompt, then answer every item, keeping each result as it arrives."""
+        assert self.template is not None and self.backend is not None  # set by runner_prepare
+        params, template, backend = ctx.params, self.template, self.backend
 
         ref = ctx.register_prompt(template.name, template.text)
         ctx.log_param("prompt_uri", ref.uri)
         ctx.set_tag("runner.llm.prompt_registry_version", ref.version)
         ctx.set_tag("runner.llm.backend_model", backend.model)
 
-        rendered = [prompts.render(template, item.variables) for item in items]
+        rendered = [prompts.render(template, item.variables) for item in self.items]
         requests = [[{"role": "user", "content": text}] for text in rendered]
-
-        def log_partial() -> None:  # a failed call: keep metrics and artifacts of items done
-            self.runner_evaluate(ctx)
-            self.runner_log(ctx)
-
-        with keep_partial_results(ctx, results, len(items), log_partial):
-            for call in iter_calls(
-                ctx, backend, requests, span_name=f"{template.name}-v{template.version}",
-                description=f"{params.backend}:{params.llm_model}", total=len(requests),
-            ):
-                item = items[call.index]
-                scores = (
-                    score_all(call.completion.text, item.expected)
-                    if item.expected is not None else {}
-                )
-                if scores:
-                    ctx.log_metrics({f"item_{k}": v for k, v in scores.items()}, step=call.index)
-                results.append(ItemResult(item, rendered[call.index], call.completion, scores))
+        for call in iter_calls(
+            ctx, backend, requests, span_name=f"{template.name}-v{template.version}",
+            description=f"{params.backend}:{params.llm_model}", total=len(requests),
+        ):
+            item = self.items[call.index]
+            scores = (
+                score_all(call.completion.text, item.expected)
+                if item.expected is not None else {}
+            )
+            if scores:
+                ctx.log_metrics({f"item_{k}": v for k, v in scores.items()}, step=call.index)
+            self.results.append(ItemResult(item, rendered[call.index], call.completion, scores))
 
     @hookimpl
-    def runner_evaluate(self, ctx: RunContext) -> None:
+    def runner_evaluate(self, ctx: RunContext[LlmPromptParams]) -> None:
         """Usage metrics (latency, tokens, cost) and the mean of each quality score."""
-        params: LlmPromptParams = ctx.params  # type: ignore[assignment]
-        results: list[ItemResult] = ctx.state["results"]
-        ctx.log_metric("items", len(results))
-        log_usage_metrics(ctx, params, [r.completion for r in results])
-        scored = [r.scores for r in results if r.scores]
+        tag_items_answered(ctx, len(self.results), len(self.items))
+        if not self.results:  # partial results of a run that answered nothing
+            return
+        ctx.log_metric("items", len(self.results))
+        log_usage_metrics(ctx, ctx.params, [r.completion for r in self.results],
+                          local=self.backend is not None and is_local(self.backend))
+        scored = [r.scores for r in self.results if r.scores]
         if scored:
             ctx.log_metrics({name: _mean([s[name] for s in scored]) for name in SCORERS})
             ctx.log_metric("items_with_expected", len(scored))
 
     @hookimpl
-    def runner_log(self, ctx: RunContext) -> None:
+    def runner_log(self, ctx: RunContext[LlmPromptParams]) -> None:
         """prompt.txt (template + rendered example), response.txt, items.json table."""
-        template: prompts.PromptTemplate = ctx.state["template"]
-        results: list[ItemResult] = ctx.state["results"]
-        example = results[0].rendered if results else ""
+        template, results = self.template, self.results
+        if template is None or not results:  # partial results of a run that answered nothing
+            return
         ctx.log_text(
             f"# prompt {template.name} v{template.version} ({template.path.name})\n"
-            f"{template.text}\n\n# rendered example (item 0)\n{example}\n",
+            f"{template.text}\n\n# rendered example (item 0)\n{results[0].rendered}\n",
             "prompt.txt",
         )
         ctx.log_text(

@@ -1,4 +1,8 @@
-"""Params of the ``llm-prompt`` experiment type: a backend, a prompt version, an input set."""
+"""Params of the ``llm-prompt`` experiment type: a backend, a prompt version, an input set.
+
+:class:`PromptParams` (backend + which prompt template version) is the base of every params
+model that renders a versioned prompt for an LLM: ``llm-prompt`` here, ``rag`` in runner-rag.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ from pydantic import Field
 from runner_llm.backends.base import BackendParams
 
 
-class LlmPromptParams(BackendParams):
-    """Evaluate one version of a prompt template over an input set (or one input)."""
+class PromptParams(BackendParams):
+    """An LLM backend and a versioned prompt template ``<prompts_dir>/<name>/v<N>.txt``."""
 
     prompt_name: str = Field(
         "qa", description="Prompt template name: the folder <prompts_dir>/<prompt_name>/."
@@ -20,6 +24,11 @@ class LlmPromptParams(BackendParams):
         None,
         description="Your own prompts folder (<name>/v<N>.txt), searched before the bundled one.",
     )
+
+
+class LlmPromptParams(PromptParams):
+    """Evaluate one version of a prompt template over an input set (or one input)."""
+
     input_path: str | None = Field(
         None,
         description="JSONL input set: one object of template variables per line, optionally "

@@ -19,8 +19,12 @@ QUALITY = {
     "rouge_l": "ROUGE-L F-measure of the answer vs 'expected'",
 }
 
+#: When the quality scores are logged: only items with an answer to score against count.
+WITH_EXPECTED = "items have 'expected' (input_path rows or --set expected=...)"
+
 METRICS = (
-    *(MetricSpec(name, "maximize", f"Mean over items: {what}.") for name, what in QUALITY.items()),
+    *(MetricSpec(name, "maximize", f"Mean over items: {what}.", condition=WITH_EXPECTED)
+      for name, what in QUALITY.items()),
     MetricSpec("latency_sec", "minimize", "Mean wall-clock seconds per LLM call.",
                deterministic=False),
     MetricSpec("latency_p50_sec", "minimize", "Median seconds per call.", deterministic=False),
@@ -29,10 +33,10 @@ METRICS = (
     *TOKEN_USAGE_METRICS,
     MetricSpec("items", "maximize", "Items answered."),
     MetricSpec("items_with_expected", "maximize", "Answered items that have an 'expected' "
-               "answer (the quality means are over these)."),
+               "answer (the quality means are over these).", condition=WITH_EXPECTED),
     *CALL_STEP_METRICS,
     *(MetricSpec(f"item_{name}", "maximize", f"Item N: {what} (step = item index).",
-                 per_step=True) for name, what in QUALITY.items()),
+                 per_step=True, condition=WITH_EXPECTED) for name, what in QUALITY.items()),
 )
 
 
@@ -45,8 +49,8 @@ def runner_register_experiment_types(register: Callable[[ExperimentType], None])
             params=LlmPromptParams,
             implementation="runner_llm.experiment:LlmPromptExperiment",
             experiment_name=EXPERIMENT_NAME,
-            description="Evaluate a versioned prompt template with an LLM (local SmolLM2, "
-            "llama.cpp or an OpenAI-compatible API): quality, latency, tokens, cost.",
+            description="Evaluate a versioned prompt template with an LLM (local SmolLM2, an "
+            "OpenAI-compatible API or any installed backend): quality, latency, tokens, cost.",
             metrics=METRICS,
         )
     )

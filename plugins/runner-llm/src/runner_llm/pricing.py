@@ -115,19 +115,18 @@ def price_for(params: BackendParams) -> Price | None:
     return load_prices(params.pricing_file).get(params.llm_model)
 
 
-def cost_usd(params: BackendParams, usage: Usage | Iterable[Usage]) -> float | None:
+def cost_usd(
+    params: BackendParams, usage: Usage | Iterable[Usage], *, local: bool = False
+) -> float | None:
     """USD cost of one call or of many (a Completion, UsageTotals, or an iterable of them).
 
-    Local backends: generation seconds x ``usd_per_hour`` / 3600, unless the pricing table
-    names the model (then per-token). API backends: tokens x table price. ``None`` when the
-    price is unknown.
+    ``local`` (the backend runs on this machine, see :func:`runner_llm.backends.is_local`):
+    generation seconds x ``usd_per_hour`` / 3600, unless the pricing table names the model
+    (then per-token). Otherwise tokens x table price. ``None`` when the price is unknown.
     """
-    if hasattr(usage, "prompt_tokens"):
-        totals: Usage = usage  # type: ignore[assignment]
-    else:
-        totals = UsageTotals.of(usage)  # type: ignore[arg-type]
+    totals = UsageTotals.of(usage) if isinstance(usage, Iterable) else usage
     price = price_for(params)
-    if price is None and params.is_local:
+    if price is None and local:
         return totals.latency_sec / 3600.0 * params.usd_per_hour
     if price is None:
         return None

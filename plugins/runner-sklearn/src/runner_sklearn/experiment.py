@@ -27,12 +27,24 @@ EXAMPLE_ROWS = 5
 
 
 class SklearnExperiment:
-    """Lifecycle hooks of one ``sklearn`` run; objects pass between phases in ``ctx.state``."""
+    """Lifecycle hooks of one ``sklearn`` run (a fresh instance per run).
+
+    What one phase hands the next lives on the instance. After a failed or interrupted
+    ``runner_execute`` the core still calls ``runner_evaluate`` and ``runner_log`` with
+    ``ctx.partial`` set: they score and log what exists, and do nothing without a fitted model.
+    """
+
+    def __init__(self) -> None:
+        self.data: TabularData | None = None
+        self.split: Split | None = None
+        #: Set once ``fit`` has returned: never a half-fitted model.
+        self.estimator: Any | None = None
+        self.predictions: np.ndarray | None = None
 
     @hookimpl
-    def runner_prepare(self, ctx: RunContext) -> None:
+    def runner_prepare(self, ctx: RunContext[ClassifierParams]) -> None:
         """Load the dataset, split it and check that cross-validation fits the data."""
-        params: ClassifierParams = ctx.params  # type: ignore[assignment]
+        params = ctx.params
         data = load_dataset(params.dataset)
         parts = split(data.features, data.target, params.test_size, params.seed)
         smallest = int(parts.y_train.value_counts().min())
@@ -42,57 +54,61 @@ class SklearnExperiment:
                 f"{params.cv_folds} (or SVC probability calibration) needs "
                 f"{min_rows_per_class(params)}"
             )
-        ctx.state["data"] = data
-        ctx.state["split"] = parts
+        self.data, self.split = data, parts
         ctx.log_dataset(data.frame, name=data.name, source=data.source, targets=data.target_name)
 
     @hookimpl
-    def runner_execute(self, ctx: RunContext) -> None:
+    def runner_execute(self, ctx: RunContext[ClassifierParams]) -> None:
         """Fit on the training split; cross-validate there too when ``cv_folds`` >= 2."""
-        params: ClassifierParams = ctx.params  # type: ignore[assignment]
-        parts: Split = ctx.state["split"]
+        params = ctx.params
+        assert self.split is not None  # set by runner_prepare
+        parts = self.split
         estimator = build_estimator(params)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             started = time.perf_counter()
             estimator.fit(parts.X_train, parts.y_train)
             ctx.log_metric("fit_time_sec", time.perf_counter() - started)
+            # Fitted: a failure in cross-validation still leaves this model to score and log.
+            self.estimator = estimator
             if params.cv_folds:
                 ctx.log_metrics(_cross_validate(estimator, parts, params.cv_folds, params.seed))
         _report_convergence(ctx, caught)
-        ctx.state["estimator"] = estimator
 
     @hookimpl
-    def runner_evaluate(self, ctx: RunContext) -> None:
-        """Score the fitted model on the test split."""
-        parts: Split = ctx.state["split"]
-        estimator = ctx.state["estimator"]
+    def runner_evaluate(self, ctx: RunContext[ClassifierParams]) -> None:
+        """Score the fitted model on the test split (nothing to score before a fit finished)."""
+        if self.estimator is None or self.split is None:
+            return
+        parts, estimator = self.split, self.estimator
         predictions = estimator.predict(parts.X_test)
         has_proba = hasattr(estimator, "predict_proba")
         proba = estimator.predict_proba(parts.X_test) if has_proba else None
-        ctx.state["predictions"] = predictions
+        self.predictions = predictions
         ctx.log_metrics(
             classification_metrics(parts.y_test, predictions, proba, estimator.classes_)
         )
 
     @hookimpl
-    def runner_log(self, ctx: RunContext) -> None:
+    def runner_log(self, ctx: RunContext[ClassifierParams]) -> None:
         """Hand over the model, the confusion matrix and the classification report."""
-        data: TabularData = ctx.state["data"]
-        parts: Split = ctx.state["split"]
-        predictions: np.ndarray = ctx.state["predictions"]
-        estimator = ctx.state["estimator"]
+        if self.estimator is None or self.split is None or self.data is None:
+            return
+        data, parts, estimator = self.data, self.split, self.estimator
+        predictions = self.predictions  # None when scoring failed: log the model alone
         trusted = skops_trusted_types(estimator)
         ctx.log_model(
             estimator,
             flavor="sklearn",
             name="model",
             input_example=parts.X_test.iloc[:EXAMPLE_ROWS],
-            output_example=predictions[:EXAMPLE_ROWS],
+            output_example=None if predictions is None else predictions[:EXAMPLE_ROWS],
             pip_requirements=[f"scikit-learn=={sklearn.__version__}"],
             # Passed to mlflow.sklearn.log_model; trees and calibrators need it to save and load.
             **({"skops_trusted_types": trusted} if trusted else {}),
         )
+        if predictions is None:
+            return
         ctx.log_figure(
             confusion_matrix_figure(parts.y_test, predictions, data.classes, data.class_names),
             "confusion_matrix.png",

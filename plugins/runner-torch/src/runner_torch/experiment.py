@@ -50,12 +50,27 @@ class Arrays:
 
 
 class TorchMLPExperiment:
-    """Lifecycle hooks of one ``torch-mlp`` run; objects pass between phases in ``ctx.state``."""
+    """Lifecycle hooks of one ``torch-mlp`` run (a fresh instance per run).
+
+    What one phase hands the next lives on the instance. The history fills epoch by epoch, so
+    when training fails or is interrupted (the core then calls ``runner_evaluate`` and
+    ``runner_log`` with ``ctx.partial`` set) the model as training left it is scored and logged
+    with the curves of the epochs that finished; before the first finished epoch there is
+    nothing to score and both do nothing.
+    """
+
+    def __init__(self) -> None:
+        self.data: TabularData | None = None
+        self.arrays: Arrays | None = None
+        self.model: MLP | None = None
+        self.history: History = History()
+        self.proba: np.ndarray | None = None
+        self.predictions: np.ndarray | None = None
 
     @hookimpl
-    def runner_prepare(self, ctx: RunContext) -> None:
+    def runner_prepare(self, ctx: RunContext[TorchMLPParams]) -> None:
         """Load the dataset and split it into train, validation and test rows."""
-        params: TorchMLPParams = ctx.params  # type: ignore[assignment]
+        params = ctx.params
         data = load_dataset(params.dataset)
         # Class indices, so CrossEntropyLoss and the probability columns follow sorted labels.
         labels = data.target.map({label: i for i, label in enumerate(data.classes)})
@@ -63,8 +78,8 @@ class TorchMLPExperiment:
         val = split(test.X_train, test.y_train, params.val_size, params.seed)
         if len(val.y_train) < 2:
             raise InputError(f"only {len(val.y_train)} training rows left after the splits")
-        ctx.state["data"] = data
-        ctx.state["arrays"] = Arrays(
+        self.data = data
+        self.arrays = Arrays(
             *(
                 np.array(a.to_numpy(), dtype=dtype)  # a writable copy for torch
                 for a, dtype in (
@@ -77,11 +92,11 @@ class TorchMLPExperiment:
         ctx.log_dataset(data.frame, name=data.name, source=data.source, targets=data.target_name)
 
     @hookimpl
-    def runner_execute(self, ctx: RunContext) -> None:
+    def runner_execute(self, ctx: RunContext[TorchMLPParams]) -> None:
         """Train, logging ``loss``, ``val_loss`` and ``val_accuracy`` with step = epoch."""
-        params: TorchMLPParams = ctx.params  # type: ignore[assignment]
-        data: TabularData = ctx.state["data"]
-        arrays: Arrays = ctx.state["arrays"]
+        params = ctx.params
+        assert self.data is not None and self.arrays is not None  # set by runner_prepare
+        arrays = self.arrays
 
         def record(result: EpochResult) -> None:
             ctx.log_metrics(
@@ -91,55 +106,60 @@ class TorchMLPExperiment:
             )
 
         with deterministic(params.seed):
-            model = build_model(params, arrays.X_train, len(data.classes))
+            self.model = build_model(params, arrays.X_train, len(self.data.classes))
             started = time.perf_counter()
-            history = train(
-                model,
+            train(
+                self.model,
                 params,
                 (arrays.X_train, arrays.y_train),
                 (arrays.X_val, arrays.y_val),
                 ctx.progress(range(1, params.epochs + 1), "training", total=params.epochs),
                 record,
+                self.history,
             )
             ctx.log_metric("train_time_sec", time.perf_counter() - started)
-        ctx.log_metrics(
-            {"epochs_run": len(history.epochs), "best_val_loss": history.best_val_loss,
-             "best_epoch": history.best_epoch}
-        )
-        ctx.state["model"] = model
-        ctx.state["history"] = history
+        _log_summary(ctx, self.history)
 
     @hookimpl
-    def runner_evaluate(self, ctx: RunContext) -> None:
+    def runner_evaluate(self, ctx: RunContext[TorchMLPParams]) -> None:
         """Score the trained model on the test split with runner-sklearn's metrics."""
-        data: TabularData = ctx.state["data"]
-        arrays: Arrays = ctx.state["arrays"]
-        proba = predict_proba(ctx.state["model"], arrays.X_test)
+        if self.model is None or self.data is None or self.arrays is None:
+            return
+        if not self.history.epochs:
+            return  # not one epoch finished: nothing worth scoring
+        if "epochs_run" not in ctx.metrics:  # training stopped early by a failure
+            _log_summary(ctx, self.history)
+        arrays = self.arrays
+        proba = predict_proba(self.model, arrays.X_test)
         predictions = proba.argmax(axis=1)
-        ctx.state["proba"] = proba
-        ctx.state["predictions"] = predictions
+        self.proba, self.predictions = proba, predictions
         ctx.log_metrics(
-            classification_metrics(arrays.y_test, predictions, proba, np.arange(len(data.classes)))
+            classification_metrics(
+                arrays.y_test, predictions, proba, np.arange(len(self.data.classes))
+            )
         )
 
     @hookimpl
-    def runner_log(self, ctx: RunContext) -> None:
+    def runner_log(self, ctx: RunContext[TorchMLPParams]) -> None:
         """Hand over the model (raw features in, probabilities out), curves and reports."""
-        data: TabularData = ctx.state["data"]
-        arrays: Arrays = ctx.state["arrays"]
-        model: MLP = ctx.state["model"]
-        history: History = ctx.state["history"]
-        predictions: np.ndarray = ctx.state["predictions"]
+        if self.model is None or self.data is None or self.arrays is None:
+            return
+        if not self.history.epochs:
+            return
+        data, arrays, proba, predictions = self.data, self.arrays, self.proba, self.predictions
         indices = np.arange(len(data.classes))
         ctx.log_model(
-            Probabilities(model).eval(),
+            Probabilities(self.model).eval(),
             flavor="pytorch",
             name="model",
             input_example=arrays.X_test[:EXAMPLE_ROWS],
-            output_example=ctx.state["proba"][:EXAMPLE_ROWS].astype(np.float32),
+            output_example=None if proba is None else proba[:EXAMPLE_ROWS].astype(np.float32),
             pip_requirements=[f"torch=={torch.__version__}"],
         )
-        ctx.log_figure(loss_curve_figure(history), "loss_curve.png")
+        ctx.log_figure(loss_curve_figure(self.history), "loss_curve.png")
+        ctx.log_text(json.dumps(list(data.class_names), indent=2), "classes.json")
+        if predictions is None:
+            return  # scoring failed: no confusion matrix or report
         ctx.log_figure(
             confusion_matrix_figure(arrays.y_test, predictions, indices, data.class_names),
             "confusion_matrix.png",
@@ -148,4 +168,11 @@ class TorchMLPExperiment:
             classification_report_text(arrays.y_test, predictions, indices, data.class_names),
             "classification_report.txt",
         )
-        ctx.log_text(json.dumps(list(data.class_names), indent=2), "classes.json")
+
+
+def _log_summary(ctx: RunContext[TorchMLPParams], history: History) -> None:
+    """``epochs_run``, ``best_val_loss`` and ``best_epoch`` of the epochs that finished."""
+    ctx.log_metrics(
+        {"epochs_run": len(history.epochs), "best_val_loss": history.best_val_loss,
+         "best_epoch": history.best_epoch}
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from runner import ExperimentType, MetricSpec, hookimpl
+from runner_sklearn.metric_specs import CLASSIFICATION_METRICS
 from runner_torch.params import TorchMLPParams
 
 EXPERIMENT_TYPE = ExperimentType(
@@ -14,15 +15,13 @@ EXPERIMENT_TYPE = ExperimentType(
     experiment_name="nn-experiments",
     description="PyTorch MLP classifier on a bundled dataset or a CSV file, with per-epoch curves",
     metrics=(
-        MetricSpec("accuracy", "maximize", "Accuracy on the held-out test split."),
+        # The test-split metrics, the same specs (and names) as runner-sklearn's.
+        *CLASSIFICATION_METRICS,
         MetricSpec("loss", "minimize", "Mean training cross-entropy per epoch.", per_step=True),
         MetricSpec("val_loss", "minimize", "Validation loss per epoch.", per_step=True),
         MetricSpec("val_accuracy", "maximize", "Validation accuracy per epoch.", per_step=True),
-        MetricSpec("f1_macro", "maximize", "Macro-averaged F1 on the test split."),
-        MetricSpec("precision_macro", "maximize", "Macro-averaged precision on the test split."),
-        MetricSpec("recall_macro", "maximize", "Macro-averaged recall on the test split."),
-        MetricSpec("roc_auc", "maximize", "ROC AUC on the test split (one-vs-rest if multiclass)."),
-        MetricSpec("train_time_sec", "minimize", "Seconds spent training (all epochs).", deterministic=False),
+        MetricSpec("train_time_sec", "minimize", "Seconds spent training (all epochs).",
+                   deterministic=False),
         MetricSpec("epochs_run", "minimize", "Epochs trained (fewer if stopped early)."),
         MetricSpec("best_epoch", "minimize", "Epoch with the lowest validation loss."),
         MetricSpec("best_val_loss", "minimize", "Lowest validation loss over the epochs."),

@@ -89,11 +89,15 @@ def train(
     val_rows: tuple[np.ndarray, np.ndarray],
     epochs: Iterable[int],
     on_epoch: Callable[[EpochResult], None],
+    history: History | None = None,
 ) -> History:
     """Train ``model`` in place over ``epochs`` (1-based numbers), calling ``on_epoch`` after each.
 
     Call inside :func:`deterministic`. With ``early_stopping_patience`` > 0 it stops once val_loss
     has not improved for that many epochs and restores the best epoch's weights.
+
+    :param history: filled in place epoch by epoch (a new one by default), so a caller whose
+        training was interrupted still has the epochs that finished.
     """
     X_train, y_train = (torch.as_tensor(a) for a in train_rows)
     X_val, y_val = (torch.as_tensor(a) for a in val_rows)
@@ -106,7 +110,7 @@ def train(
     )
     optimizer = make_optimizer(params, model)
     loss_fn = nn.CrossEntropyLoss()
-    history = History()
+    history = History() if history is None else history
     best_state: dict[str, torch.Tensor] | None = None
     best_loss, stale = math.inf, 0
     for epoch in epochs:

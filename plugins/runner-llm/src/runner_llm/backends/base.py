@@ -1,24 +1,28 @@
 """What every LLM backend shares: its params, its answer (Completion), its interface and errors.
 
+Backends are contributed through the entry-point group ``runner_llm.backends`` (name = backend
+name, value = ``"module:Factory"``), the way llm's ``register_models`` works: runner-llm
+registers ``local`` and ``openai`` in its own ``pyproject.toml`` exactly as a third party would
+register ``llama-cpp``, vLLM or a company gateway. Discovery reads package metadata only; a
+backend's module is imported when a run needs it (:func:`runner_llm.backends.get_backend`).
+
 Light on purpose (pydantic and stdlib only): ``plugin.py`` and other plugins' params models import
 :class:`BackendParams` without loading torch, transformers or httpx.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from runner import RunnerError
 
-#: Backend names and the "module:factory" that builds each; see :func:`register_backend`.
-BACKENDS: dict[str, str] = {
-    "local": "runner_llm.backends.local:LocalBackend",
-    "llama-cpp": "runner_llm.backends.llama_cpp:LlamaCppBackend",
-    "openai": "runner_llm.backends.openai:OpenAIBackend",
-}
+#: The entry-point group backends register in: ``name = "package.module:Factory"``.
+ENTRY_POINT_GROUP = "runner_llm.backends"
 
 DEFAULT_MODEL = "SmolLM2-135M-Instruct"
 
@@ -26,29 +30,46 @@ DEFAULT_MODEL = "SmolLM2-135M-Instruct"
 DEFAULT_USD_PER_HOUR = 0.10
 
 
-def register_backend(name: str, factory: str) -> None:
-    """Add a backend (``"package.module:Class"`` taking a :class:`BackendParams`).
+@functools.cache
+def backend_entry_points() -> dict[str, EntryPoint]:
+    """Installed backends, name -> entry point (read once per process; nothing is imported).
 
-    Call it at import time of the module that declares it, before params are validated.
+    When two distributions register one name, the first found on ``sys.path`` wins.
     """
-    BACKENDS[name] = factory
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(ep.name, ep)
+    return found
+
+
+def backend_names() -> list[str]:
+    """The names ``--set backend=...`` accepts, sorted."""
+    return sorted(backend_entry_points())
+
+
+def _backend_choices(schema: dict[str, Any]) -> None:
+    """JSON schema of ``backend``: the installed names as an ``enum``, computed when asked."""
+    schema["enum"] = backend_names()
 
 
 class BackendParams(BaseModel):
     """Which LLM answers and how: shared by every experiment type that calls an LLM."""
 
-    model_config = ConfigDict(extra="forbid")
+    # strict: a boolean is not a number and a number is not a boolean (``--set max_tokens=true``
+    # is an error, not 1); a float field still takes an int.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     backend: str = Field(
         "local",
-        description="LLM backend: 'local' (transformers, offline), 'llama-cpp' (needs "
-        "llama-cpp-python) or 'openai' (any OpenAI-compatible chat-completions endpoint).",
-        json_schema_extra={"enum": sorted(BACKENDS)},
+        description="LLM backend: 'local' (transformers, offline) or 'openai' (any "
+        "OpenAI-compatible chat-completions endpoint), or one another package registers in the "
+        f"entry-point group {ENTRY_POINT_GROUP!r}.",
+        json_schema_extra=_backend_choices,
     )
     llm_model: str = Field(
         DEFAULT_MODEL,
         description="Model: 'SmolLM2-135M-Instruct' (bundled GGUF), a local HF folder or .gguf "
-        "path for local/llama-cpp, or the endpoint's model name for openai.",
+        "path for local, or the endpoint's model name for openai.",
     )
     temperature: float = Field(
         0.0, ge=0.0, le=2.0, description="Sampling temperature; 0 means greedy (deterministic)."
@@ -73,7 +94,8 @@ class BackendParams(BaseModel):
     usd_per_hour: float = Field(
         DEFAULT_USD_PER_HOUR,
         ge=0.0,
-        description="local/llama-cpp: compute cost in USD per hour of generation time.",
+        description="Backends that run on this machine (local): compute cost in USD per hour of "
+        "generation time.",
     )
     pricing_file: str | None = Field(
         None,
@@ -84,14 +106,10 @@ class BackendParams(BaseModel):
     @field_validator("backend")
     @classmethod
     def _known_backend(cls, value: str) -> str:
-        if value not in BACKENDS:
-            raise ValueError(f"unknown backend {value!r}; choose one of {', '.join(BACKENDS)}")
+        if value not in backend_entry_points():
+            known = ", ".join(backend_names()) or "none installed"
+            raise ValueError(f"unknown backend {value!r}; choose one of {known}")
         return value
-
-    @property
-    def is_local(self) -> bool:
-        """True when the model runs on this machine (cost = compute time x usd_per_hour)."""
-        return self.backend in ("local", "llama-cpp")
 
 
 @dataclass(frozen=True)
@@ -111,12 +129,19 @@ class Completion:
         return self.prompt_tokens + self.completion_tokens
 
 
-@runtime_checkable
 class Backend(Protocol):
-    """Answers one chat request (a list of ``{"role": ..., "content": ...}`` messages)."""
+    """Answers one chat request (a list of ``{"role": ..., "content": ...}`` messages).
+
+    An entry point of group ``runner_llm.backends`` names a factory (usually the class) that
+    takes the run's :class:`BackendParams` and returns one of these. Set the class attribute
+    ``local = True`` when the model runs on this machine: its cost is then generation time x
+    ``usd_per_hour`` (unless the pricing table names the model); a backend without the
+    attribute is priced per token from the table.
+    """
 
     name: str
     model: str
+    local: ClassVar[bool]
 
     def complete(self, messages: list[dict[str, str]]) -> Completion:
         """Return the assistant's answer to ``messages``."""

@@ -94,6 +94,8 @@ class LocalBackend:
     """Chat through the model's chat template; greedy decoding unless temperature > 0."""
 
     name = "local"
+    #: Runs on this machine: priced by generation time x ``usd_per_hour``.
+    local = True
 
     def __init__(self, params: BackendParams) -> None:
         self.params = params

@@ -67,6 +67,8 @@ class OpenAIBackend:
     """Chat completions against ``{base_url}/chat/completions``."""
 
     name = "openai"
+    #: A remote API: priced per token from the pricing table.
+    local = False
 
     def __init__(self, params: BackendParams) -> None:
         self.params = params

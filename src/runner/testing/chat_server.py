@@ -1,8 +1,8 @@
 """A loopback OpenAI-style chat-completions server for tests (standard library only).
 
-Plugins that call an LLM through runner-llm test against it instead of a real API::
+Plugins that call an LLM test against it instead of a real API (the ``fake_llm`` fixture)::
 
-    with serve_chat() as server:          # or the ``chat_server`` fixture of a conftest
+    with serve_chat() as server:          # or the ``fake_llm`` fixture
         server.answers = {"France": "Paris"}
         server.script = [ChatServer.reply(401, {"error": {"message": "key revoked"}})]
         ... base_url=server.base_url ...

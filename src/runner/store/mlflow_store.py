@@ -1,0 +1,445 @@
+"""The one module that talks to MLflow, for writes and reads alike.
+
+Every call names its run explicitly (``MlflowClient`` and run ids, never the fluent "active
+run"), so several runs can be open in one process. Imported only when a command needs the
+store, so listing commands never pay for ``import mlflow``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import time
+import traceback
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+# Artifact downloads (compare, reproduce) print no progress bars on the terminal.
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+import mlflow  # noqa: E402
+from mlflow import MlflowClient  # noqa: E402
+from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag  # noqa: E402
+from mlflow.exceptions import MlflowException  # noqa: E402
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential  # noqa: E402
+
+from runner.errors import InputError, PluginError  # noqa: E402
+from runner.recorder import ArtifactRecord, DatasetRecord, ModelRecord, PromptRef  # noqa: E402
+from runner.store import names  # noqa: E402
+
+if TYPE_CHECKING:
+    from runner.context import RunContext
+
+#: MLflow's per-call limits for ``log_batch``.
+MAX_METRICS_PER_BATCH = 1000
+MAX_PARAMS_PER_BATCH = 100
+MAX_TAGS_PER_BATCH = 100
+#: MLflow rejects longer param values; such values are logged as a pointer to ``config.json``.
+MAX_PARAM_LENGTH = 6000
+
+#: MLflow loggers whose INFO lines (database creation, new experiment, trace queue) are noise.
+QUIET_LOGGERS = ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent",
+                 "mlflow.tracing.export.async_export_queue")
+#: MLflow hints that a user of runner cannot act on (integer columns in a signature; a
+#: dataset source path that several source types could claim).
+QUIET_WARNINGS = ("Hint: Inferred schema contains integer",
+                  "The specified dataset source can be interpreted")
+for _logger in QUIET_LOGGERS:
+    logging.getLogger(_logger).setLevel(logging.WARNING)
+for _message in QUIET_WARNINGS:
+    warnings.filterwarnings("ignore", message=_message, category=UserWarning)
+
+#: What parallel writers to one sqlite store run into, and a retry resolves:
+#: - "database is locked": SQLite lets one writer in at a time, and one whose read transaction
+#:   cannot upgrade gets this at once, not after MLflow's busy timeout;
+#: - "UNIQUE constraint failed": two runs created the same row at once (the same dataset, prompt
+#:   or experiment) between MLflow's check and its insert; on retry MLflow finds and reuses it.
+TRANSIENT_ERRORS = ("database is locked", "UNIQUE constraint failed")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """An error of concurrent writers that the same write, retried, gets past."""
+    return any(message in str(exc) for message in TRANSIENT_ERRORS)
+
+
+#: Every write here is one transaction (rolled back on error), so retrying it is safe.
+retry_locked = retry(
+    retry=retry_if_exception(is_transient),
+    wait=wait_random_exponential(multiplier=0.05, max=2),
+    stop=stop_after_delay(300),
+    reraise=True,
+)
+
+UNSAFE_PATH_CHARS = re.compile(r"[^\w.-]+")
+
+
+def client(tracking_uri: str) -> MlflowClient:
+    """A client for ``tracking_uri``; also the registry (prompts) and flavor ``log_model`` URI."""
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    return MlflowClient(tracking_uri, registry_uri=tracking_uri)
+
+
+def artifact_root(tracking_uri: str) -> str | None:
+    """For a sqlite store, ``mlartifacts/`` beside the database file, so a store is one folder.
+
+    (MLflow's own default is ``./mlruns`` in whatever directory the process happens to run in.)
+    """
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    database = Path(tracking_uri.removeprefix("sqlite:///"))
+    return (database.parent / "mlartifacts").resolve().as_uri()
+
+
+@retry_locked
+def ensure_experiment(tracking_uri: str, name: str) -> str:
+    """The id of experiment ``name``, created (with artifacts beside a sqlite store) if missing."""
+    mlflow_client = client(tracking_uri)
+    experiment = mlflow_client.get_experiment_by_name(name)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    root = artifact_root(tracking_uri)
+    location = f"{root}/{UNSAFE_PATH_CHARS.sub('_', name)}" if root else None
+    try:
+        return str(mlflow_client.create_experiment(name, artifact_location=location))
+    except MlflowException:  # created meanwhile by a parallel worker
+        existing = mlflow_client.get_experiment_by_name(name)
+        if existing is None:
+            raise
+        return str(existing.experiment_id)
+
+
+def param_value(key: str, value: Any) -> str:
+    """MLflow's string for a param; too-long values become a pointer into ``config.json``."""
+    text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    if len(text) > MAX_PARAM_LENGTH:
+        return f"<{len(text)} chars: see {names.CONFIG_ARTIFACT} params.{key}>"
+    return text
+
+
+def mlflow_dataset(record: DatasetRecord) -> Any:
+    """The MLflow dataset (with its digest) for a recorded DataFrame."""
+    return mlflow.data.from_pandas(
+        record.frame, source=record.source, name=record.name, targets=record.targets
+    )
+
+
+# --- writing one run ---------------------------------------------------------------------------
+
+
+class RunWriter:
+    """Writes one run's results to MLflow in as few calls as possible."""
+
+    def __init__(self, tracking_uri: str, experiment_id: str, run_id: str) -> None:
+        self.tracking_uri = tracking_uri
+        self.experiment_id = experiment_id
+        self.run_id = run_id
+        self._client = client(tracking_uri)
+        self._logged_params: dict[str, str] = {}
+
+    @classmethod
+    def open(cls, ctx: RunContext) -> RunWriter:
+        """Create the MLflow run for ``ctx`` and log its ``config.json``."""
+        experiment_id = ensure_experiment(ctx.tracking_uri, ctx.experiment_name)
+        run = retry_locked(client(ctx.tracking_uri).create_run)(
+            experiment_id, run_name=ctx.run_name
+        )
+        writer = cls(ctx.tracking_uri, experiment_id, run.info.run_id)
+        ctx.run_id = writer.run_id
+        retry_locked(writer._client.log_dict)(writer.run_id, ctx.config, names.CONFIG_ARTIFACT)
+        return writer
+
+    # --- what is pending ----------------------------------------------------------------------
+
+    def flush(self, ctx: RunContext) -> None:
+        """Write everything recorded on ``ctx`` since the last write."""
+        recorder = ctx._core.recorder
+        for key, value in recorder.params.items():
+            if key in self._logged_params and self._logged_params[key] != param_value(key, value):
+                raise PluginError(f"param {key!r} logged twice with different values "
+                                  f"({self._logged_params[key]!r}, then {value!r})")
+        params = {k: v for k, v in recorder.params.items() if k not in self._logged_params}
+        self._log_batches(params, recorder.tags, recorder.metrics)
+        self._logged_params.update({k: param_value(k, v) for k, v in params.items()})
+        recorder.params.clear()
+        recorder.tags.clear()
+        recorder.metrics.clear()
+        recorder.last_flush = time.monotonic()
+        while recorder.prompts:
+            self._link_prompt(recorder.prompts.pop(0))
+        while recorder.datasets:
+            self._log_dataset(recorder.datasets.pop(0))
+        while recorder.artifacts:
+            self._log_artifact(recorder.artifacts.pop(0), ctx.workdir)
+        while recorder.models:
+            self._log_model(recorder.models.pop(0))
+
+    def _log_batches(self, params: dict[str, Any], tags: dict[str, str], metrics: list[Any]) -> None:
+        param_list = [Param(k, param_value(k, v)) for k, v in params.items()]
+        tag_list = [RunTag(k, v) for k, v in tags.items()]
+        metric_list = [Metric(p.key, p.value, p.timestamp_ms, p.step or 0) for p in metrics]
+        while param_list or tag_list or metric_list:
+            retry_locked(self._client.log_batch)(
+                self.run_id,
+                metrics=metric_list[:MAX_METRICS_PER_BATCH],
+                params=param_list[:MAX_PARAMS_PER_BATCH],
+                tags=tag_list[:MAX_TAGS_PER_BATCH],
+                synchronous=True,
+            )
+            del metric_list[:MAX_METRICS_PER_BATCH]
+            del param_list[:MAX_PARAMS_PER_BATCH]
+            del tag_list[:MAX_TAGS_PER_BATCH]
+
+    @retry_locked
+    def _link_prompt(self, prompt: PromptRef) -> None:
+        version = self._client.get_prompt_version(prompt.name, prompt.version)
+        self._client.link_prompt_version_to_run(self.run_id, version)
+
+    @retry_locked
+    def _log_dataset(self, record: DatasetRecord) -> None:
+        dataset = mlflow_dataset(record)
+        context = InputTag(key="mlflow.data.context", value=record.context)
+        self._client.log_inputs(
+            self.run_id, datasets=[DatasetInput(dataset._to_mlflow_entity(), tags=[context])]
+        )
+        self._client.set_tag(self.run_id, f"{names.DIGEST_TAG_PREFIX}{record.name}", dataset.digest)
+
+    @retry_locked
+    def _log_artifact(self, record: ArtifactRecord, workdir: Path) -> None:
+        if isinstance(record.content, str):
+            self._client.log_text(self.run_id, record.content, record.artifact_file)
+        elif isinstance(record.content, bytes):
+            staged = workdir / "_staged" / record.artifact_file
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_bytes(record.content)
+            self._log_file(staged, record.artifact_file, workdir)
+        elif record.figure is not None:
+            self._client.log_figure(self.run_id, record.figure, record.artifact_file)
+            import matplotlib.pyplot as plt
+
+            plt.close(record.figure)
+        elif record.table is not None:
+            self._client.log_table(self.run_id, record.table, record.artifact_file)
+        elif record.path is not None:
+            if record.path.is_dir():
+                self._client.log_artifacts(self.run_id, str(record.path), record.artifact_file)
+            else:
+                self._log_file(record.path, record.artifact_file, workdir)
+
+    def _log_file(self, path: Path, artifact_file: str, workdir: Path) -> None:
+        target = Path(artifact_file)
+        if target.name != path.name:  # MLflow names an artifact after its file: stage a copy
+            staged = workdir / "_staged" / target
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, staged)
+            path = staged
+        parent = str(target.parent) if str(target.parent) != "." else None
+        self._client.log_artifact(self.run_id, str(path), parent)
+
+    @retry_locked
+    def _log_model(self, record: ModelRecord) -> None:
+        from mlflow.models import infer_signature
+
+        client(self.tracking_uri)  # flavors log through the process-wide tracking URI
+        flavor = getattr(mlflow, record.flavor)
+        signature = None
+        if record.input_example is not None:
+            signature = infer_signature(record.input_example, record.output_example)
+        # The LoggedModel is created in the run's experiment first: left to the flavor, it would
+        # land in the process's default experiment, where the run page does not look.
+        logged = self._client.create_logged_model(
+            experiment_id=self.experiment_id, name=record.name, source_run_id=self.run_id
+        )
+        info = flavor.log_model(
+            record.model,
+            name=record.name,
+            model_id=logged.model_id,
+            signature=signature,
+            input_example=record.input_example,
+            pip_requirements=list(record.pip_requirements) or None,
+            run_id=self.run_id,
+            **record.options,
+        )
+        self._client.set_tag(self.run_id, f"{names.MODEL_URI_TAG_PREFIX}{record.name}",
+                             info.model_uri)
+
+    # --- live services ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def span(self, name: str, span_type: str, inputs: Any) -> Iterator[Any]:
+        """A trace span linked to this run; a root span starts a trace in the run's experiment."""
+        from mlflow.entities.trace_location import MlflowExperimentLocation
+
+        root: dict[str, Any] = {}
+        if mlflow.get_current_active_span() is None:  # a new trace, in this run's experiment
+            root = {"run_id": self.run_id,
+                    "trace_destination": MlflowExperimentLocation(self.experiment_id)}
+        with mlflow.start_span(name=name, span_type=span_type, **root) as span:
+            if inputs is not None:
+                span.set_inputs(inputs)
+            yield span
+
+    def register_prompt(self, name: str, template: str) -> PromptRef:
+        """Register ``template`` (or reuse the version with the same text)."""
+        return register_prompt(self.tracking_uri, name, template)
+
+    # --- the end ------------------------------------------------------------------------------
+
+    def finish(self, ctx: RunContext, error: BaseException | None, status: str) -> None:
+        """Write what is left, save the traceback as ``error.txt`` and end the run."""
+        try:
+            self.flush(ctx)
+            mlflow.flush_trace_async_logging()  # a worker process may exit right after
+        finally:
+            if error is not None:
+                text = "".join(traceback.format_exception(error))
+                retry_locked(self._client.log_text)(self.run_id, text, names.ERROR_ARTIFACT)
+            retry_locked(self._client.set_terminated)(self.run_id, status)
+
+
+@retry_locked
+def register_prompt(tracking_uri: str, name: str, template: str) -> PromptRef:
+    """Register ``template`` under ``name`` unless a version with the same text exists."""
+    mlflow_client = client(tracking_uri)
+    with contextlib.suppress(MlflowException):
+        for version in mlflow_client.search_prompt_versions(name, max_results=1000):
+            if version.template == template:
+                return PromptRef(name, int(version.version), version.uri, template)
+    version = mlflow_client.register_prompt(name, template, commit_message="registered by runner")
+    return PromptRef(name, int(version.version), version.uri, template)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunView:
+    """What the core reads back of a run."""
+
+    run_id: str
+    run_name: str
+    status: str
+    experiment_id: str
+    params: dict[str, str]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+
+
+def _view(run: Any) -> RunView:
+    return RunView(run.info.run_id, run.info.run_name or "", run.info.status,
+                   run.info.experiment_id, dict(run.data.params), dict(run.data.metrics),
+                   dict(run.data.tags))
+
+
+def get_run(tracking_uri: str, run_id: str) -> RunView:
+    """The run, or one clear ``InputError`` when there is no such run."""
+    try:
+        return _view(client(tracking_uri).get_run(run_id))
+    except MlflowException:
+        raise InputError(f"no run with id {run_id!r} in this tracking store") from None
+
+
+def run_metrics(tracking_uri: str, run_id: str) -> dict[str, float]:
+    """The latest value of every metric of ``run_id``."""
+    return get_run(tracking_uri, run_id).metrics
+
+
+def load_json_artifact(tracking_uri: str, run_id: str, artifact: str) -> Any:
+    """A JSON artifact of the run; ``InputError`` when it has none."""
+    try:
+        path = client(tracking_uri).download_artifacts(run_id, artifact)
+    except (MlflowException, OSError):
+        raise InputError(f"run {run_id} has no {artifact}") from None
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def load_config(tracking_uri: str, run_id: str) -> dict[str, Any]:
+    """The run's logged ``config.json``; a run made outside runner has none."""
+    get_run(tracking_uri, run_id)
+    try:
+        return dict(load_json_artifact(tracking_uri, run_id, names.CONFIG_ARTIFACT))
+    except InputError:
+        raise InputError(f"run {run_id} has no {names.CONFIG_ARTIFACT}: it was not made by runner"
+                         ) from None
+
+
+def load_items(tracking_uri: str, run: RunView) -> dict[str, str] | None:
+    """The run's per-item outputs keyed by item (``ctx.log_items``), if it logged any."""
+    key, output = run.tags.get(names.ITEMS_KEY_TAG), run.tags.get(names.ITEMS_OUTPUT_TAG)
+    if not key or not output:
+        return None
+    table = load_json_artifact(tracking_uri, run.run_id, names.ITEMS_ARTIFACT)
+    columns = table["columns"]
+    k, o = columns.index(key), columns.index(output)
+    return {str(row[k]): str(row[o]) for row in table["data"]}
+
+
+@retry_locked
+def find_finished_run(tracking_uri: str, experiment_name: str, key: str) -> str | None:
+    """The id of a FINISHED run of ``experiment_name`` whose content key is ``key``, if any."""
+    mlflow_client = client(tracking_uri)
+    experiment = mlflow_client.get_experiment_by_name(experiment_name)
+    if experiment is None:
+        return None
+    runs = mlflow_client.search_runs(
+        [experiment.experiment_id],
+        filter_string=f"tags.`{names.CONTENT_KEY_TAG}` = '{key}' and attributes.status = 'FINISHED'",
+        max_results=1,
+    )
+    return str(runs[0].info.run_id) if runs else None
+
+
+def top_runs(tracking_uri: str, experiment: str, metric: str, k: int, maximize: bool) -> list[str]:
+    """Ids of the ``k`` best FINISHED runs of ``experiment`` by ``metric``."""
+    mlflow_client = client(tracking_uri)
+    found = mlflow_client.get_experiment_by_name(experiment)
+    if found is None:
+        raise InputError(f"no experiment named {experiment!r}")
+    runs = mlflow_client.search_runs(
+        [found.experiment_id], filter_string="attributes.status = 'FINISHED'",
+        order_by=[f"metrics.`{metric}` {'DESC' if maximize else 'ASC'}"], max_results=k,
+    )
+    runs = [r for r in runs if metric in r.data.metrics]
+    if not runs:
+        raise InputError(f"no finished run in {experiment!r} has metric {metric!r}")
+    return [r.info.run_id for r in runs]
+
+
+# --- sweep parents -----------------------------------------------------------------------------
+
+
+@retry_locked
+def start_parent_run(
+    tracking_uri: str, experiment_name: str, run_name: str, params: dict[str, Any],
+    tags: dict[str, str],
+) -> str:
+    """Create a sweep's parent run; children name it in their ``mlflow.parentRunId`` tag."""
+    mlflow_client = client(tracking_uri)
+    run = mlflow_client.create_run(ensure_experiment(tracking_uri, experiment_name),
+                                   run_name=run_name, tags=tags)
+    mlflow_client.log_batch(run.info.run_id,
+                            params=[Param(k, param_value(k, v)) for k, v in params.items()])
+    return str(run.info.run_id)
+
+
+@retry_locked
+def finish_parent_run(
+    tracking_uri: str, run_id: str, status: str, table: dict[str, list[Any]],
+    best: tuple[str, str, float] | None,
+) -> None:
+    """Log the sweep's results table, tag the best child ``(run_id, metric, value)``, end it."""
+    mlflow_client = client(tracking_uri)
+    mlflow_client.log_table(run_id, table, names.SWEEP_RESULTS_ARTIFACT)
+    if best is not None:
+        best_run, metric, value = best
+        mlflow_client.set_tag(run_id, names.BEST_RUN_TAG, best_run)
+        mlflow_client.log_metric(run_id, f"best_{metric}", value)
+    mlflow_client.set_terminated(run_id, status)

@@ -1,0 +1,62 @@
+"""Every MLflow tag and artifact name the core writes and reads back, defined once.
+
+Writers (the store, the built-in plugins) and readers (compare, reproduce, skip-if-done, sweeps)
+import these; no module spells a ``runner.*`` tag or an artifact name itself.
+"""
+
+from __future__ import annotations
+
+# --- artifacts ---------------------------------------------------------------------------------
+
+#: The complete resolved config of a run: enough on its own to run it again.
+CONFIG_ARTIFACT = "config.json"
+#: The per-item table (``ctx.log_items``) that ``runner compare`` lines up.
+ITEMS_ARTIFACT = "items.json"
+#: The traceback of a run that ended FAILED or KILLED.
+ERROR_ARTIFACT = "error.txt"
+#: A sweep parent's results table.
+SWEEP_RESULTS_ARTIFACT = "sweep_results.json"
+
+# --- MLflow's own tags -------------------------------------------------------------------------
+
+PARENT_RUN_TAG = "mlflow.parentRunId"
+GIT_COMMIT_TAG = "mlflow.source.git.commit"
+
+# --- provenance --------------------------------------------------------------------------------
+
+VERSION_TAG = "runner.version"
+EXPERIMENT_TYPE_TAG = "runner.experiment_type"
+CONFIG_HASH_TAG = "runner.config_hash"
+PYTHON_TAG = "runner.python"
+PLATFORM_TAG = "runner.platform"
+PACKAGES_TAG = "runner.packages"
+PLUGIN_TAG = "runner.plugin"
+PLUGIN_DIST_TAG = "runner.plugin.dist"
+PLUGIN_VERSION_TAG = "runner.plugin.version"
+REGISTRY_ENTRY_TAG = "runner.registry_entry"
+SEED_TAG = "runner.seed"
+GIT_DIRTY_TAG = "runner.git.dirty"
+#: The commit plus a hash of the uncommitted diff: what reproduce compares.
+CODE_VERSION_TAG = "runner.code_version"
+
+# --- identity and results ----------------------------------------------------------------------
+
+#: What makes two runs the same (skip-if-done).
+CONTENT_KEY_TAG = "runner.content_key"
+#: Prefix of one tag per dataset: ``runner.data_digest.<name>`` = its MLflow digest.
+DIGEST_TAG_PREFIX = "runner.data_digest."
+#: Prefix of one tag per model: ``runner.model_uri.<name>``.
+MODEL_URI_TAG_PREFIX = "runner.model_uri."
+ITEMS_KEY_TAG = "runner.items.key"
+ITEMS_OUTPUT_TAG = "runner.items.output"
+#: Set when evaluate/log ran on partial results and raised: the first line of that error.
+PARTIAL_ERROR_TAG = "runner.partial_error"
+#: The failed/interrupted phase of a run that did not finish.
+FAILED_PHASE_TAG = "runner.failed_phase"
+
+# --- sweeps and reproduction -------------------------------------------------------------------
+
+SWEEP_TAG = "runner.sweep"
+SWEEP_POINTS_TAG = "runner.sweep.points"
+BEST_RUN_TAG = "runner.best_run_id"
+REPRODUCES_TAG = "runner.reproduces"
