@@ -75,8 +75,80 @@ def test_failing_phase_ends_run_failed_and_keeps_earlier_results(make_plugins, t
     assert {"error.txt", "config.json"} <= artifacts
     error_text = client.download_artifacts(outcome.run_id, "error.txt")
     assert f"boom in {phase}" in open(error_text).read()
-    if phase == "log":  # evaluate finished, so its metric is kept
+    if phase in ("execute", "log"):  # evaluate ran (on partial results after execute failed)
         assert run.data.metrics["accuracy"] == pytest.approx(0.9)
+    assert run.data.tags["runner.failed_phase"] == phase
+
+
+class PartialRecorder:
+    """Sees what the core passes to evaluate and log after a failure."""
+
+    def __init__(self) -> None:
+        self.partial: dict[str, bool] = {}
+
+    @hookimpl
+    def runner_evaluate(self, ctx):  # type: ignore[no-untyped-def]
+        self.partial["evaluate"] = ctx.partial
+
+    @hookimpl
+    def runner_log(self, ctx):  # type: ignore[no-untyped-def]
+        self.partial["log"] = ctx.partial
+
+
+def test_after_a_failed_execute_the_core_evaluates_and_logs_partial_results(make_plugins, tracking_uri):
+    observer, recorder = Observer(), PartialRecorder()
+    plugins = make_plugins(("observer", observer), ("recorder", recorder))
+    outcome = run_experiment("toy", {"fail_in": "execute"}, tracking_uri=tracking_uri, plugins=plugins)
+    assert outcome.status == "FAILED" and "boom in execute" in (outcome.error or "")
+    assert recorder.partial == {"evaluate": True, "log": True}
+    # observers see every phase that ran, once: execute raised, evaluate and log still ran
+    assert observer.events == [
+        "before prepare", "after prepare", "before execute",
+        "before evaluate", "after evaluate", "before log", "after log",
+        "finish FAILED RuntimeError",
+    ]
+    artifacts = {a.path for a in MlflowClient(tracking_uri).list_artifacts(outcome.run_id)}
+    assert {"response.txt", "items.json", "error.txt"} <= artifacts  # runner_log's work is kept
+
+
+class FailsOnPartial:
+    @hookimpl
+    def runner_evaluate(self, ctx):  # type: ignore[no-untyped-def]
+        if ctx.partial:
+            raise ValueError("nothing to evaluate")
+
+
+def test_an_error_on_partial_results_is_tagged_and_never_hides_the_first(make_plugins, tracking_uri):
+    plugins = make_plugins(("fails-on-partial", FailsOnPartial()))
+    outcome = run_experiment("toy", {"fail_in": "execute"}, tracking_uri=tracking_uri, plugins=plugins)
+    assert outcome.status == "FAILED" and "boom in execute" in (outcome.error or "")
+    tags = MlflowClient(tracking_uri).get_run(outcome.run_id).data.tags
+    assert tags["runner.partial_error"] == "runner_evaluate: ValueError: nothing to evaluate"
+
+
+def test_a_failed_prepare_evaluates_nothing(make_plugins, tracking_uri):
+    recorder = PartialRecorder()
+    outcome = run_experiment("toy", {"fail_in": "prepare"}, tracking_uri=tracking_uri,
+                             plugins=make_plugins(("recorder", recorder)))
+    assert outcome.status == "FAILED" and recorder.partial == {}
+
+
+def test_a_skipped_run_reaches_finish_observers_as_skipped(make_plugins, tracking_uri):
+    from runner.config import resolve
+    from runner.registry import Registry
+    from runner.runs import execute
+
+    observer = Observer()
+    plugins = make_plugins(("observer", observer))
+    resolved = resolve("toy", plugins=plugins, registry=Registry())
+    first = execute(resolved, plugins, tracking_uri=tracking_uri, skip_if_done=True)
+    observer.events.clear()
+    again = execute(resolved, plugins, tracking_uri=tracking_uri, skip_if_done=True)
+    assert (again.status, again.run_id) == ("SKIPPED", first.run_id)
+    assert again.metrics["accuracy"] == pytest.approx(0.9)  # the earlier run's results
+    assert observer.events == ["before prepare", "after prepare", "finish SKIPPED None"]
+    client = MlflowClient(tracking_uri)
+    assert len(client.search_runs([client.get_experiment_by_name("toy-experiments").experiment_id])) == 1
 
 
 def test_unexpected_error_in_prepare_still_creates_a_failed_run(make_plugins, tracking_uri):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from runner import ExperimentType, hookimpl
+from runner import ExperimentType, MetricSpec, hookimpl
 from runner.plugins import DISABLED_ENV, LOAD_ENV, load_plugins
 from runner.runs import run_experiment
 
@@ -56,11 +56,36 @@ class DuplicateToy:
         register(ExperimentType("toy", BaseModel, "x:Y", "e", "d"))
 
 
+class PrimaryMetricUndeclared:
+    @hookimpl
+    def runner_register_experiment_types(self, register):  # type: ignore[no-untyped-def]
+        register(ExperimentType("typo", BaseModel, "x:Y", "e", "d",
+                                metrics=(MetricSpec("accuracy", "maximize", "a"),),
+                                primary_metric="acuracy"))
+
+
+class MetricDeclaredTwice:
+    @hookimpl
+    def runner_register_experiment_types(self, register):  # type: ignore[no-untyped-def]
+        spec = MetricSpec("loss", "minimize", "l")
+        register(ExperimentType("twice", BaseModel, "x:Y", "e", "d", metrics=(spec, spec)))
+
+
+class BadDirection:
+    @hookimpl
+    def runner_register_experiment_types(self, register):  # type: ignore[no-untyped-def]
+        register(ExperimentType("up", BaseModel, "x:Y", "e", "d",
+                                metrics=(MetricSpec("loss", "lower", "l"),)))  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("plugin", "reason"),
     [(WrongHookArgs(), "PluginValidationError"), (RegistersGarbage(), "takes an ExperimentType"),
      (RaisesInRegister(), "lightgbm"), (BadSchema(), "NotAModel"), (DuplicateToy(), "already provided by 'toy'"),
-     (MisspelledHook(), "runner_regster_experiment_types"), (MissingImplementation(), "runner_no_such_module")],
+     (MisspelledHook(), "runner_regster_experiment_types"), (MissingImplementation(), "runner_no_such_module"),
+     (PrimaryMetricUndeclared(), "primary_metric 'acuracy' names no declared metric"),
+     (MetricDeclaredTwice(), "declares metric 'loss' twice"),
+     (BadDirection(), "direction must be maximize or minimize, not 'lower'")],
 )
 def test_broken_plugin_is_reported_and_others_keep_working(make_plugins, tracking_uri, plugin, reason):
     plugins = make_plugins(("broken", plugin))
@@ -85,6 +110,7 @@ def test_installed_first_party_plugins_are_discovered(monkeypatch):
     monkeypatch.delenv(DISABLED_ENV, raising=False)
     plugins = load_plugins()
     assert {"sklearn", "torch-mlp", "llm-prompt", "rag"} <= set(plugins.types)
+    assert plugins.infos["tracking"].dist == "runner-core"
     for name in ("sklearn", "torch", "llm", "rag"):
         assert plugins.infos[name].status == "ok"
         assert plugins.infos[name].dist == f"runner-{'llm' if name == 'llm' else name}"
@@ -130,3 +156,12 @@ def test_misspelled_implementation_hook_is_a_plugin_error_and_no_run(make_plugin
     assert not plugins.manager.has_plugin("typo:implementation")
     client = MlflowClient(tracking_uri)
     assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
+
+
+def test_metric_spec_direction_ranks_best_first():
+    accuracy, loss = MetricSpec("accuracy", "maximize", "a"), MetricSpec("loss", "minimize", "l")
+    values = [0.5, None, 0.9, float("nan"), 0.7]
+    assert sorted(values, key=accuracy.sort_key)[:3] == [0.9, 0.7, 0.5]
+    assert sorted(values, key=loss.sort_key)[:3] == [0.5, 0.7, 0.9]
+    assert accuracy.best([0.5, 0.9]) == 0.9 and loss.best([0.5, 0.9]) == 0.5
+    assert accuracy.is_better(0.9, than=0.5) and loss.is_better(0.5, than=0.9)

@@ -44,6 +44,8 @@ class CoreState:
     recorder: Recorder = field(default_factory=Recorder)
     skip_if_done: bool = False
     probe_only: bool = False
+    #: With ``skip_if_done``: the FINISHED run with the same content key, found after prepare.
+    done_as: str | None = None
     #: Set by the store once the MLflow run exists: writes what is pending now.
     flush: Any = None
     #: Set by the store once the MLflow run exists: ``(name, span_type, inputs) -> span cm``.

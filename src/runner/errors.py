@@ -17,11 +17,3 @@ class InputError(RunnerError):
 
 class PluginError(RunnerError):
     """A plugin could not be loaded or broke the hook contract."""
-
-
-class RunSkipped(RunnerError):
-    """A run with the same content key already FINISHED; nothing was run (skip-if-done)."""
-
-    def __init__(self, run_id: str) -> None:
-        super().__init__(f"already done as run {run_id}")
-        self.run_id = run_id

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.context import CoreState, RunContext
-from runner.errors import PluginError, RunSkipped
+from runner.errors import PluginError
 from runner.overrides import flatten
 from runner.store.names import FAILED_PHASE_TAG, PARTIAL_ERROR_TAG
 
@@ -80,9 +80,7 @@ def run_phases(
     error: BaseException | None = None
     try:
         error = _call_phases(manager, ctx, phases)
-        ctx.status = status_of(error)
-    except RunSkipped as skipped:
-        ctx.run_id, ctx.status = skipped.run_id, SKIPPED
+        ctx.status = SKIPPED if ctx._core.done_as else status_of(error)
     finally:
         try:
             if not ctx._core.probe_only:
@@ -104,8 +102,9 @@ def _call_phases(
     for index, phase in enumerate(phases):
         try:
             getattr(manager.hook, phase)(ctx=ctx)
-        except RunSkipped:
-            raise
+            if ctx._core.done_as:  # skip-if-done found a FINISHED twin after prepare
+                ctx.run_id = ctx._core.done_as
+                return None
         except BaseException as exc:  # noqa: BLE001 - every outcome is recorded, then reported
             ctx.set_tag(FAILED_PHASE_TAG, phase.removeprefix("runner_"))
             if ctx.run_id is not None and phase != "runner_prepare":

@@ -91,9 +91,10 @@ def environment_drift(tags: dict[str, str], plugins: Plugins, type_id: str) -> l
     if tags.get(names.VERSION_TAG) != __version__:
         drift.append(Drift("runner version", tags.get(names.VERSION_TAG), __version__))
     _, plugin = plugins.experiment_type(type_id)
-    if tags.get(names.PLUGIN_VERSION_TAG) != plugin.version:
+    plugin_version = plugin.version or "unknown"  # as the provenance plugin tags it
+    if tags.get(names.PLUGIN_VERSION_TAG) != plugin_version:
         drift.append(Drift(f"plugin {plugin.dist or plugin.name} version",
-                           tags.get(names.PLUGIN_VERSION_TAG), plugin.version))
+                           tags.get(names.PLUGIN_VERSION_TAG), plugin_version))
     packages_then = json.loads(tags.get(names.PACKAGES_TAG, "{}"))
     packages_now = package_versions([CORE_DIST, *([plugin.dist] if plugin.dist else [])])
     drift += [Drift(f"package {name}", packages_then.get(name), packages_now.get(name))

@@ -18,13 +18,17 @@ FILES = {
     "experiment.py.tmpl": "src/$package/experiment.py",
     "test_plugin.py.tmpl": "tests/test_$package.py",
 }
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
+#: A type id that makes a valid PEP 508 distribution name (``runner-<id>``, already in PEP 503
+#: normal form) and a Python package name (``runner_<id>``): lowercase letters and digits in
+#: words joined by single dashes.
+NAME_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def write_plugin(type_id: str, directory: Path) -> Path:
     """Create ``directory/runner-<type_id>`` and return it; refuses to overwrite."""
-    if not NAME_PATTERN.match(type_id):
-        raise InputError(f"plugin name {type_id!r}: use lowercase letters, digits and dashes")
+    if not NAME_PATTERN.fullmatch(type_id):
+        raise InputError(f"plugin name {type_id!r}: use lowercase letters and digits, in words "
+                         "joined by single dashes (e.g. my-model)")
     names = {"type_id": type_id, "dist": f"runner-{type_id}", "package": f"runner_{type_id.replace('-', '_')}"}
     folder = directory / names["dist"]
     if folder.exists():

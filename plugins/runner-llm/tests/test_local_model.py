@@ -9,8 +9,9 @@ import pytest
 from mlflow import MlflowClient
 
 from runner.runs import run_experiment
-from runner_llm.backends import BackendParams, get_backend
+from runner_llm.backends import BackendParams, get_backend, is_local
 from runner_llm.backends.models import converted_dir, resolve_model
+from runner_llm.quality import SCORERS, score_all
 
 pytestmark = pytest.mark.slow
 
@@ -20,6 +21,7 @@ QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 def test_local_backend_is_cached_greedy_and_counts_tokens() -> None:
     backend = get_backend(BackendParams(max_tokens=12))
     assert get_backend(BackendParams(max_tokens=12)) is backend
+    assert is_local(backend)  # priced by compute time
     sampled = get_backend(BackendParams(max_tokens=12, temperature=0.7))
     assert sampled is not backend and sampled.loaded is backend.loaded  # one model in memory
     first, second = backend.complete(QUESTION), backend.complete(QUESTION)
@@ -39,18 +41,25 @@ def test_local_run_answers_items_and_reads_back(tracking_uri: str) -> None:
     client = MlflowClient(tracking_uri)
     run = client.get_run(outcome.run_id)
     metrics = run.data.metrics
-    assert metrics["items"] == 3
-    assert metrics["completion_tokens"] <= 3 * 16
+    table = json.loads(Path(client.download_artifacts(outcome.run_id, "items.json")).read_text())
+    rows = [dict(zip(table["columns"], row)) for row in table["data"]]
+    assert len(rows) == 3 and metrics["items"] == 3
+    assert any(r["response"].strip() for r in rows)
+    assert metrics["prompt_tokens"] == sum(r["prompt_tokens"] for r in rows)
+    assert metrics["completion_tokens"] == sum(r["completion_tokens"] for r in rows)
+    assert all(r["completion_tokens"] <= 16 for r in rows)
     assert metrics["tokens_used"] == metrics["prompt_tokens"] + metrics["completion_tokens"]
-    assert metrics["tokens_per_sec"] > 0 and metrics["latency_sec"] > 0
+    assert metrics["tokens_per_sec"] == pytest.approx(
+        metrics["completion_tokens"] / (metrics["latency_sec"] * 3), rel=1e-6
+    )
     assert metrics["cost_usd"] == pytest.approx(
         metrics["latency_sec"] * 3 / 3600 * 0.10, rel=1e-6
     )
-    for name in ("exact_match", "token_f1", "rouge_l", "contains_match"):
-        assert 0.0 <= metrics[name] <= 1.0
+    for row in rows:  # each item's scores, and the run's means of them
+        expected = json.loads(row["expected"]) if row["expected"].startswith("[") \
+            else row["expected"]
+        assert {k: row[k] for k in SCORERS} == score_all(row["response"], expected)
+    for name in SCORERS:
+        assert metrics[name] == pytest.approx(sum(r[name] for r in rows) / 3)
     assert run.data.params["backend"] == "local"
-    assert run.data.params["prompt_uri"].startswith("prompts:/qa/")
-    table = json.loads(Path(client.download_artifacts(outcome.run_id, "items.json")).read_text())
-    responses = [row[table["columns"].index("response")] for row in table["data"]]
-    assert len(responses) == 3 and all(isinstance(r, str) for r in responses)
-    assert any(r.strip() for r in responses)
+    assert run.data.params["prompt_uri"] == "prompts:/qa/1"  # v2, the first version registered

@@ -45,8 +45,18 @@ def test_pricing_file_extends_the_table(tmp_path: Path) -> None:
 
 def test_local_cost_is_compute_time_times_rate() -> None:
     params = BackendParams(usd_per_hour=3.6)
-    totals = UsageTotals.of([_completion(5, 5, 1.5), _completion(5, 5, 0.5)])
-    assert cost_usd(params, totals) == pytest.approx(2.0 / 3600 * 3.6)
+    usages = [_completion(5, 5, 1.5), _completion(5, 5, 0.5)]
+    assert cost_usd(params, UsageTotals.of(usages), local=True) == pytest.approx(2.0 / 3600 * 3.6)
+    assert cost_usd(params, usages, local=True) == pytest.approx(2.0 / 3600 * 3.6)
+    assert cost_usd(params, usages) is None  # not local and not in the table: unknown
+
+
+def test_a_priced_model_is_priced_per_token_even_when_local() -> None:
+    params = BackendParams(llm_model="gpt-4o-mini")
+    price = price_for(params)
+    assert price is not None
+    assert cost_usd(params, _completion(1_000_000, 0, 99.0), local=True) == \
+        pytest.approx(price.input_per_1m)
 
 
 def test_bad_pricing_file_is_one_input_error(tmp_path: Path) -> None:

@@ -39,12 +39,12 @@ def _traces(tracking_uri: str, run_id: str) -> list[Any]:
 
 
 def test_run_logs_params_metrics_artifacts_and_traces(
-    chat_server: Any, tracking_uri: str, monkeypatch: pytest.MonkeyPatch
+    fake_llm: Any, tracking_uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RUNNER_LLM_TEST_KEY", KEY)
-    chat_server.answers = {"France": "Paris", "Japan": "The capital is Tokyo."}
+    fake_llm.answers = {"France": "Paris", "Japan": "The capital is Tokyo."}
     with pytest.warns(RuntimeWarning, match="no price for model 'test-model'"):
-        outcome = run_experiment("llm-prompt", _overrides(chat_server, prompt_version=2),
+        outcome = run_experiment("llm-prompt", _overrides(fake_llm, prompt_version=2),
                                  tracking_uri=tracking_uri)
     assert outcome.status == "FINISHED", outcome.error
     client = MlflowClient(tracking_uri)
@@ -57,7 +57,7 @@ def test_run_logs_params_metrics_artifacts_and_traces(
     # 4 items: Paris (exact), Tokyo (contained), two 'unknown'
     assert metrics["exact_match"] == pytest.approx(1 / 4)
     assert metrics["contains_match"] == pytest.approx(2 / 4)
-    sent = [r["json"]["messages"][0]["content"] for r in chat_server.requests]
+    sent = [r["json"]["messages"][0]["content"] for r in fake_llm.requests]
     usage = sum(len(s.split()) for s in sent) + sum(len(a.split()) for a in
                                                      ["Paris", "The capital is Tokyo.",
                                                       "unknown", "unknown"])
@@ -85,13 +85,13 @@ def test_run_logs_params_metrics_artifacts_and_traces(
     logged = json.dumps([params, tags]) + prompt_txt + _artifact(client, outcome.run_id,
                                                                  "config.json")
     assert KEY not in logged
-    assert chat_server.requests[0]["headers"]["Authorization"] == f"Bearer {KEY}"
+    assert fake_llm.requests[0]["headers"]["Authorization"] == f"Bearer {KEY}"
 
 
-def test_pricing_file_gives_cost(chat_server: Any, tracking_uri: str, tmp_path: Path) -> None:
+def test_pricing_file_gives_cost(fake_llm: Any, tracking_uri: str, tmp_path: Path) -> None:
     prices = tmp_path / "prices.yaml"
     prices.write_text("models:\n  test-model: {input_per_1m: 1000, output_per_1m: 2000}\n")
-    outcome = run_experiment("llm-prompt", _overrides(chat_server, pricing_file=str(prices)),
+    outcome = run_experiment("llm-prompt", _overrides(fake_llm, pricing_file=str(prices)),
                              tracking_uri=tracking_uri)
     m = outcome.metrics
     assert m["cost_usd"] == pytest.approx(
@@ -100,26 +100,48 @@ def test_pricing_file_gives_cost(chat_server: Any, tracking_uri: str, tmp_path: 
     assert m["cost_usd"] > 0
 
 
-def test_failure_mid_run_keeps_answered_items(chat_server: Any, tracking_uri: str) -> None:
-    chat_server.script = [chat_server.reply(), chat_server.reply(),
-                          chat_server.reply(401, {"error": {"message": "key revoked"}})]
-    outcome = run_experiment("llm-prompt", _overrides(chat_server), tracking_uri=tracking_uri)
+def test_failure_mid_run_keeps_answered_items(fake_llm: Any, tracking_uri: str) -> None:
+    fake_llm.answers = {"France": "Paris"}
+    fake_llm.script = [fake_llm.reply(), fake_llm.reply(),
+                       fake_llm.reply(401, {"error": {"message": "key revoked"}})]
+    outcome = run_experiment("llm-prompt", _overrides(fake_llm), tracking_uri=tracking_uri)
     assert outcome.status == "FAILED"
     assert "BackendAuthError" in outcome.error and "401" in outcome.error
     client = MlflowClient(tracking_uri)
     run = client.get_run(outcome.run_id)
-    assert run.data.tags["runner.llm.items_answered"] == "2/4"
-    assert run.data.metrics["items"] == 2
-    assert len(client.get_metric_history(outcome.run_id, "item_latency_sec")) == 2
+    tags, metrics = run.data.tags, run.data.metrics
+    # the core evaluated and logged the partial results; evaluating them raised nothing
+    assert tags["runner.llm.items_answered"] == "2/4"
+    assert "runner.partial_error" not in tags
+    assert metrics["items"] == 2 and metrics["items_with_expected"] == 2
+    sent = fake_llm.prompts[:2]
+    assert metrics["tokens_used"] == sum(len(p.split()) for p in sent) + sum(
+        len(("Paris" if "France" in p else "unknown").split()) for p in sent)
     table = json.loads(_artifact(client, outcome.run_id, "items.json"))
-    assert len(table["data"]) == 2
+    rows = [dict(zip(table["columns"], row)) for row in table["data"]]
+    assert [r["rendered_prompt"] for r in rows] == sent
+    assert metrics["exact_match"] == pytest.approx(sum(r["exact_match"] for r in rows) / 2)
+    assert [p.step for p in client.get_metric_history(outcome.run_id, "item_latency_sec")] == \
+        [0, 1]
+
+
+def test_failure_before_any_answer_logs_nothing_partial(fake_llm: Any, tracking_uri: str) -> None:
+    fake_llm.script = [fake_llm.reply(401, {"error": {"message": "key revoked"}})]
+    outcome = run_experiment("llm-prompt", _overrides(fake_llm), tracking_uri=tracking_uri)
+    assert outcome.status == "FAILED"
+    client = MlflowClient(tracking_uri)
+    run = client.get_run(outcome.run_id)
+    assert run.data.tags["runner.llm.items_answered"] == "0/4"
+    assert "runner.partial_error" not in run.data.tags  # evaluate/log returned early
+    assert "items" not in run.data.metrics
+    assert "items.json" not in {a.path for a in client.list_artifacts(outcome.run_id)}
 
 
 def test_prompt_registry_dedupes_and_versions(
-    chat_server: Any, tracking_uri: str, tmp_path: Path
+    fake_llm: Any, tracking_uri: str, tmp_path: Path
 ) -> None:
     def uri(**extra: Any) -> str:
-        outcome = run_experiment("llm-prompt", _overrides(chat_server, max_items=1, **extra),
+        outcome = run_experiment("llm-prompt", _overrides(fake_llm, max_items=1, **extra),
                                  tracking_uri=tracking_uri)
         return MlflowClient(tracking_uri).get_run(outcome.run_id).data.params["prompt_uri"]
 
@@ -148,16 +170,16 @@ def test_bad_inputs_fail_before_a_run_exists(tracking_uri: str, tmp_path: Path) 
         run_experiment("llm-prompt", {"input_path": str(bad)}, tracking_uri=tracking_uri)
     with pytest.raises(InputError, match="unknown local model 'no-such-model'"):
         run_experiment("llm-prompt", {"llm_model": "no-such-model"}, tracking_uri=tracking_uri)
-    with pytest.raises(InputError, match="llama-cpp-python"):
-        run_experiment("llm-prompt", {"backend": "llama-cpp"}, tracking_uri=tracking_uri)
-    with pytest.raises(InputError, match="unknown backend"):
+    with pytest.raises(InputError, match=r"unknown backend 'bard'; choose one of .*local"):
         run_experiment("llm-prompt", {"backend": "bard"}, tracking_uri=tracking_uri)
+    with pytest.raises(InputError, match="max_items: Input should be a valid integer"):
+        run_experiment("llm-prompt", {"max_items": True}, tracking_uri=tracking_uri)
     assert _no_runs(tracking_uri)
 
 
-def test_single_input_without_expected(chat_server: Any, tracking_uri: str) -> None:
-    chat_server.answers = {"moon": "No."}
-    overrides = _overrides(chat_server, input="Is the moon made of cheese?")
+def test_single_input_without_expected(fake_llm: Any, tracking_uri: str) -> None:
+    fake_llm.answers = {"moon": "No."}
+    overrides = _overrides(fake_llm, input="Is the moon made of cheese?")
     del overrides["max_items"]
     outcome = run_experiment("llm-prompt", overrides, tracking_uri=tracking_uri)
     assert outcome.status == "FINISHED", outcome.error
@@ -165,5 +187,5 @@ def test_single_input_without_expected(chat_server: Any, tracking_uri: str) -> N
     client = MlflowClient(tracking_uri)
     table = json.loads(_artifact(client, outcome.run_id, "items.json"))
     assert table["data"][0][table["columns"].index("response")] == "No."
-    assert [r["json"]["messages"][0]["content"] for r in chat_server.requests] == \
+    assert [r["json"]["messages"][0]["content"] for r in fake_llm.requests] == \
         ["Is the moon made of cheese?"]

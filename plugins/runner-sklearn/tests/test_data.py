@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from sklearn import datasets
 
 from runner import InputError
 from runner_sklearn.data import load_dataset, split
@@ -14,10 +16,13 @@ from runner_sklearn.params import BUNDLED_DATASETS, DatasetParams
 
 @pytest.mark.parametrize("name", BUNDLED_DATASETS)
 def test_bundled_datasets_load_numeric_features_and_labels(name):
+    bunch = getattr(datasets, f"load_{name}")()  # scikit-learn's own copy, as arrays
     data = load_dataset(DatasetParams(name=name))
-    assert len(data.features) == len(data.target) > 100
+    assert data.features.shape == bunch.data.shape
     assert all(pd.api.types.is_numeric_dtype(t) for t in data.features.dtypes)
-    assert len(data.class_names) == len(data.classes) >= 2
+    assert np.array_equal(data.target.to_numpy(), bunch.target)
+    assert list(data.class_names) == [str(n) for n in bunch.target_names]
+    assert np.array_equal(data.classes, np.unique(bunch.target))
     assert data.frame.columns[-1] == data.target_name
     assert data.source == f"sklearn.datasets.load_{name}"
 

@@ -1,19 +1,22 @@
-"""torch-mlp params: runner-sklearn's dataset model reused, CLI-friendly hidden_units, no strays."""
+"""torch-mlp params: runner-sklearn's dataset model reused, CLI-friendly hidden_units, no strays,
+strict numbers."""
 
 from __future__ import annotations
 
 import pytest
 
 from runner import InputError
+from runner.config import validate_params
 from runner.overrides import parse_override
-from runner.runs import validate_params
 from runner_sklearn.params import DatasetParams, TabularParams
 from runner_torch.params import TorchMLPParams
 from runner_torch.plugin import EXPERIMENT_TYPE
 
 
 def validate(params: dict) -> TorchMLPParams:
-    return validate_params(EXPERIMENT_TYPE, params, "torch-mlp")  # type: ignore[return-value]
+    validated = validate_params(EXPERIMENT_TYPE, params, "torch-mlp")
+    assert isinstance(validated, TorchMLPParams)
+    return validated
 
 
 def test_dataset_params_are_runner_sklearns():
@@ -28,11 +31,48 @@ def test_defaults_match_nn_baseline():
     assert params.dataset.name == "wine"
 
 
-@pytest.mark.parametrize("text", ["hidden_units=[64, 32]", "hidden_units=64,32", "hidden_units=64"])
-def test_hidden_units_as_typed_on_the_command_line(text):
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("hidden_units=[64, 32]", [64, 32]), ("hidden_units=[64,32]", [64, 32]),
+     ("hidden_units=64,32", [64, 32]), ("hidden_units=64", [64]), ("hidden_units=[8]", [8])],
+)
+def test_hidden_units_as_typed_on_the_command_line(text, expected):
     key, value = parse_override(text)
-    expected = [64, 32] if "32" in text else [64]
     assert validate({key: value}).hidden_units == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "expected"),
+    [("lr=0.05", "lr", 0.05), ("lr=1e-3", "lr", 0.001), ("weight_decay=0", "weight_decay", 0.0),
+     ("epochs=200", "epochs", 200), ("batch_size=64", "batch_size", 64)],
+)
+def test_numbers_as_typed_on_the_command_line(typed, field, expected):
+    key, value = parse_override(typed)
+    params = validate({key: value})
+    assert getattr(params, field) == expected
+    assert type(getattr(params, field)) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("typed", "fragment"),
+    [
+        ("epochs=true", "epochs: Input should be a valid integer (got True)"),
+        ("epochs=2.5", "epochs: Input should be a valid integer (got 2.5)"),
+        ("batch_size=false", "batch_size: Input should be a valid integer (got False)"),
+        ("lr=true", "lr: Input should be a valid number (got True)"),
+        ("dropout=no", "dropout: Input should be a valid number (got False)"),
+        ("seed=true", "seed: Input should be a valid integer (got True)"),
+        ("hidden_units=true", "hidden_units.0: Input should be a valid integer (got True)"),
+        ("hidden_units=[64,true]", "hidden_units.1: Input should be a valid integer (got True)"),
+        ("hidden_units=64,x", "hidden_units.1: Input should be a valid integer (got 'x')"),
+    ],
+)
+def test_booleans_are_not_numbers(typed, fragment):
+    """``--set epochs=true`` must not train one epoch (issue 10)."""
+    key, value = parse_override(typed)
+    with pytest.raises(InputError) as caught:
+        validate({key: value})
+    assert fragment in str(caught.value)
 
 
 @pytest.mark.parametrize(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from runner_sklearn.data import load_dataset, split
 from runner_sklearn.params import DatasetParams
 from runner_torch.net import MLP, Probabilities
 from runner_torch.params import TorchMLPParams
-from runner_torch.training import build_model, deterministic, predict_proba, train
+from runner_torch.training import History, build_model, deterministic, predict_proba, train
 
 
 def wine_rows(seed: int = 0):
@@ -86,3 +87,21 @@ def test_deterministic_restores_the_global_settings():
         assert torch.are_deterministic_algorithms_enabled()
         assert torch.get_num_threads() == 1
     assert (torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()) == before
+
+
+def test_an_interrupted_training_keeps_the_finished_epochs_in_the_given_history():
+    """What a run scores on partial results: the caller's history holds every finished epoch."""
+    params = TorchMLPParams(epochs=10)
+    train_rows, val_rows = wine_rows()
+    history = History()
+
+    def stop_after_two(result):
+        if result.epoch == 2:
+            raise KeyboardInterrupt
+
+    with deterministic(params.seed), pytest.raises(KeyboardInterrupt):
+        model = build_model(params, train_rows[0], 3)
+        train(model, params, train_rows, val_rows, range(1, 11), stop_after_two, history)
+    assert [e.epoch for e in history.epochs] == [1, 2]
+    _, uninterrupted, _, _ = fit(params, epochs=2)
+    assert history.epochs == uninterrupted.epochs

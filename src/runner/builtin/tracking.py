@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
-from runner.errors import InputError, RunSkipped
+from runner.errors import InputError
 from runner.hookspecs import hookimpl
 from runner.store.names import CONTENT_KEY_TAG
 
@@ -41,9 +41,9 @@ def _open_unless_done(ctx: RunContext) -> None:
     key = content_key(ctx)
     ctx.set_tag(CONTENT_KEY_TAG, key)
     if ctx._core.skip_if_done:
-        done = find_finished_run(ctx.tracking_uri, ctx.experiment_name, key)
-        if done is not None:
-            raise RunSkipped(done)
+        ctx._core.done_as = find_finished_run(ctx.tracking_uri, ctx.experiment_name, key)
+        if ctx._core.done_as is not None:
+            return  # the lifecycle stops here and reports the run SKIPPED
     if not ctx._core.probe_only:
         _open(ctx)
 

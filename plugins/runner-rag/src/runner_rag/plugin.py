@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from runner import ExperimentType, MetricSpec, hookimpl
 
 from runner_llm.calls import CALL_STEP_METRICS, TOKEN_USAGE_METRICS
 
 from runner_rag.params import RagParams
+
+#: Logged only when an LLM answers.
+WITH_LLM = "generator=llm"
+
+#: runner-llm's token accounting; extractive answers log tokens_used 0 and cost_usd 0.
+_USAGE_CONDITIONS = {
+    "tokens_used": None,
+    "cost_usd": "generator=extractive (0), or the LLM's price is known (a local backend, or "
+    "llm_model in the pricing table)",
+}
 
 METRICS = (
     MetricSpec(
@@ -51,7 +62,7 @@ METRICS = (
     MetricSpec("num_chunks", "maximize", "chunks the corpus was split into"),
     MetricSpec("num_questions", "maximize", "questions asked (after max_questions)"),
     # tokens_used and cost_usd are 0 for the extractive generator; the rest only with an LLM.
-    *TOKEN_USAGE_METRICS,
+    *(replace(m, condition=_USAGE_CONDITIONS.get(m.name, WITH_LLM)) for m in TOKEN_USAGE_METRICS),
     *(
         MetricSpec(f"{base}_{q}_sec", "minimize", f"{q} of per-question {base.replace('_', ' ')}",
                    deterministic=False)
@@ -63,8 +74,10 @@ METRICS = (
         "maximize",
         "1 when chunk embeddings came from the disk cache (dense/hybrid)",
         deterministic=False,
+        condition="retriever=dense or retriever=hybrid",
     ),
-    *CALL_STEP_METRICS,  # logged when generator=llm, through runner-llm's calls
+    # logged through runner-llm's calls
+    *(replace(m, condition=WITH_LLM) for m in CALL_STEP_METRICS),
 )
 
 
