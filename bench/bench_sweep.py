@@ -26,7 +26,7 @@ FOREST = ["sklearn", "--set", "model=random_forest", "--set", "cv_folds=5", "--s
           "--grid", "n_estimators=200,400,600,800", "--grid", "max_depth=6,12"]
 BASELINE = ["ml-baseline", "--grid", "C=0.05,0.1,0.2,0.3,0.5,1,2,5"]
 # What any command that reads a sqlite store and the plugin's data imports before it can start.
-STARTUP = "import runner.tracking, runner_sklearn.experiment, mlflow.store.tracking.sqlalchemy_store"
+STARTUP = "import runner.store.mlflow_store, runner_sklearn.experiment, mlflow.store.tracking.sqlalchemy_store"
 
 
 def timed(command: list[str]) -> float:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from runner.plugins import load_plugins
+from runner_llm.params import PromptParams
 
 from runner_rag.params import RagParams
 
@@ -45,3 +46,16 @@ def test_rag_type_is_registered_with_ui_names() -> None:
         "dense",
         "all-MiniLM-L6-v2",
     )
+
+
+def test_prompt_fields_come_from_runner_llm_with_the_rag_prompt_by_default() -> None:
+    assert issubclass(RagParams, PromptParams)
+    shared = set(PromptParams.model_fields)
+    assert shared <= set(RagParams.model_fields)
+    def declared(model: type[PromptParams], name: str) -> tuple[object, str | None]:
+        info = model.model_fields[name]
+        return info.default, info.description
+
+    overridden = {n for n in shared if declared(RagParams, n) != declared(PromptParams, n)}
+    assert overridden == {"prompt_name"}
+    assert (RagParams().prompt_name, RagParams().prompt_version) == ("rag", 1)

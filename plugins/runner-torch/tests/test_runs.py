@@ -30,7 +30,7 @@ def wine_test_split() -> tuple[np.ndarray, np.ndarray]:
     data = load_dataset(DatasetParams())
     labels = data.target.map({label: i for i, label in enumerate(data.classes)})
     parts = split(data.features, labels, 0.2, 42)
-    return parts.X_test.to_numpy(np.float32), parts.y_test.to_numpy()
+    return np.array(parts.X_test, dtype=np.float32), parts.y_test.to_numpy()  # writable, for torch
 
 
 def steps(client: MlflowClient, run_id: str, key: str) -> list[int]:

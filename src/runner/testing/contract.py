@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import types
@@ -172,12 +173,13 @@ class ExperimentTypeContract:
     @pytest.fixture(scope="class")
     def contract_run(
         self, contract_plugins: Plugins, contract_llm: ChatServer,
-        tmp_path_factory: pytest.TempPathFactory,
+        tmp_path_factory: pytest.TempPathFactory, _empty_store: Path,
     ) -> ContractRun:
         """The reference run, in a store of its own shared by the class's checks."""
-        store = tmp_path_factory.mktemp("contract")
+        store = tmp_path_factory.mktemp("contract") / "mlflow.db"
+        shutil.copyfile(_empty_store, store)
         resolved = self._resolve(contract_plugins, self.contract_params(contract_llm))
-        run = self._run(contract_plugins, resolved, f"sqlite:///{store / 'mlflow.db'}")
+        run = self._run(contract_plugins, resolved, f"sqlite:///{store}")
         if run.status != "FINISHED":
             pytest.fail(f"the reference run ended {run.status}: {run.error}", pytrace=False)
         return run
@@ -296,13 +298,15 @@ class ExperimentTypeContract:
         assert result.reproduced, [m for m in result.metrics if m.checked and m.difference]
 
     def test_config_json_alone_reruns_it(
-        self, contract_run: ContractRun, contract_type: ExperimentType, tmp_path: Path
+        self, contract_run: ContractRun, contract_type: ExperimentType, tmp_path: Path,
+        _empty_store: Path,
     ) -> None:
         """The logged ``config.json``, in a new store, runs the same run again."""
         from runner.store.mlflow_store import load_config
 
         config = load_config(contract_run.tracking_uri, contract_run.run_id)
         resolved = resolve_config(json.loads(json.dumps(config)), contract_run.plugins)
+        shutil.copyfile(_empty_store, tmp_path / "again.db")
         again = self._run(contract_run.plugins, resolved, f"sqlite:///{tmp_path / 'again.db'}")
         assert again.status == "FINISHED", again.error
         _assert_same_metrics(contract_run, again, contract_type)

@@ -12,6 +12,7 @@ Installing ``runner-core`` is enough: every test suite gets these fixtures.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,11 +22,22 @@ from runner.plugins import LOAD_ENV, Plugins, load_plugins
 from runner.testing.chat_server import ChatServer, serve_chat
 
 
+@pytest.fixture(scope="session")
+def _empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty MLflow sqlite database, created (schema migrated, ~2 s) once per session."""
+    from mlflow import MlflowClient
+
+    database = tmp_path_factory.mktemp("runner-store") / "empty.db"
+    MlflowClient(f"sqlite:///{database}").search_experiments()
+    return database
+
+
 @pytest.fixture
-def tracking_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh sqlite tracking store; the working directory moves to the test's folder."""
+def tracking_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _empty_store: Path) -> str:
+    """A fresh sqlite tracking store (a copy of an empty one); cwd moves to the test's folder."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    shutil.copyfile(_empty_store, tmp_path / "mlflow.db")
     return f"sqlite:///{tmp_path / 'mlflow.db'}"
 
 

@@ -15,7 +15,7 @@ from sklearn.metrics import classification_report, confusion_matrix
 
 
 def confusion_matrix_figure(
-    y_true: Any, y_pred: Any, classes: Sequence[Any], class_names: Sequence[str]
+    y_true: Any, y_pred: Any, classes: Sequence[Any] | np.ndarray, class_names: Sequence[str]
 ) -> Figure:
     """A labelled confusion matrix (rows: true class, columns: predicted class)."""
     matrix = confusion_matrix(y_true, y_pred, labels=list(classes))
@@ -38,7 +38,7 @@ def confusion_matrix_figure(
 
 
 def classification_report_text(
-    y_true: Any, y_pred: Any, classes: Sequence[Any], class_names: Sequence[str]
+    y_true: Any, y_pred: Any, classes: Sequence[Any] | np.ndarray, class_names: Sequence[str]
 ) -> str:
     """scikit-learn's per-class precision/recall/F1 table, as plain text."""
     return classification_report(

@@ -20,6 +20,9 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 class MLP(nn.Module):
     """Standardize with the training split's mean/std (buffers), then hidden layers, then logits."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(
         self,
         mean: np.ndarray,
