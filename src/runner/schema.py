@@ -29,15 +29,15 @@ def type_name(annotation: Any) -> str:
     return str(annotation).replace("typing.", "").replace("NoneType", "None")
 
 
-def _members(params: Any) -> list[type[BaseModel]]:
+def member_models(params: Any) -> list[type[BaseModel]]:
     """The BaseModel classes behind a model or an (Annotated) union of models."""
     if isinstance(params, type) and issubclass(params, BaseModel):
         return [params]
     origin = typing.get_origin(params)
     if origin is typing.Annotated:
-        return _members(typing.get_args(params)[0])
+        return member_models(typing.get_args(params)[0])
     if origin in (typing.Union, types.UnionType):
-        return [m for arg in typing.get_args(params) for m in _members(arg)]
+        return [m for arg in typing.get_args(params) for m in member_models(arg)]
     return []
 
 
@@ -70,7 +70,7 @@ def param_rows(params: Any) -> list[ParamRow]:
     For a union, a param every member shares is listed once; the others name their member
     (``model=svc``), and the discriminator lists its choices.
     """
-    members = _members(params)
+    members = member_models(params)
     if len(members) == 1:
         return _rows(members[0], "", None)
     per_member = [_rows(member, "", _variant(member)) for member in members]

@@ -36,6 +36,7 @@ from runner.config import ResolvedRun, resolve, resolve_config
 from runner.experiment_type import ExperimentType
 from runner.plugins import Plugins, load_plugins
 from runner.registry import Registry
+from runner.schema import member_models
 from runner.testing.chat_server import ChatServer, serve_chat
 
 #: Libraries a plugin module must not import: ``runner plugins``/``list``/``show`` load it.
@@ -63,22 +64,10 @@ class ContractRun:
     error: str | None
 
 
-def _members(params: Any) -> list[type[BaseModel]]:
-    """The pydantic models behind a params schema (a model or an annotated union of models)."""
-    if isinstance(params, type) and issubclass(params, BaseModel):
-        return [params]
-    origin = typing.get_origin(params)
-    if origin is typing.Annotated:
-        return _members(typing.get_args(params)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [m for arg in typing.get_args(params) for m in _members(arg)]
-    return []
-
-
 def _models(params: Any) -> Iterator[type[BaseModel]]:
     """Every model of the schema, nested ones included."""
     seen: set[type[BaseModel]] = set()
-    stack = _members(params)
+    stack = member_models(params)
     while stack:
         model = stack.pop()
         if model in seen:
@@ -86,14 +75,14 @@ def _models(params: Any) -> Iterator[type[BaseModel]]:
         seen.add(model)
         yield model
         for info in model.model_fields.values():
-            stack.extend(_members(info.annotation))
+            stack.extend(member_models(info.annotation))
             for arg in typing.get_args(info.annotation):
-                stack.extend(_members(arg))
+                stack.extend(member_models(arg))
 
 
 def _numeric_field(params: Any) -> str | None:
     """A top-level int or float field (the target of the wrong-type check)."""
-    for model in _members(params)[:1]:
+    for model in member_models(params)[:1]:
         for name, info in model.model_fields.items():
             if info.annotation in (int, float):
                 return name
