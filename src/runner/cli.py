@@ -148,8 +148,10 @@ def run_command(
     try:
         outcome = execute(resolved, plugins, tracking_uri=tracking_uri, run_name=run_name,
                           show_progress=not as_json)
-    except KeyboardInterrupt:
-        click.echo("interrupted: the run was ended KILLED", err=True)
+    except KeyboardInterrupt as stop:
+        run_id = getattr(stop, "run_id", None)
+        click.echo(f"interrupted: run {run_id} was ended KILLED" if run_id
+                   else "interrupted before the run was created: nothing was recorded", err=True)
         sys.exit(130)
     if as_json:
         from runner.views import print_json
@@ -214,6 +216,9 @@ def sweep_command(
     except KeyboardInterrupt:
         click.echo("interrupted: re-run the same command to finish the missing points", err=True)
         sys.exit(130)
+    if result.ended_stale and not as_json:
+        click.echo(f"marked {len(result.ended_stale)} run(s) of a killed earlier sweep FAILED "
+                   f"(their process was gone): {', '.join(result.ended_stale)}", err=True)
     metric = result.metric
     ranked = result.ranked()
     if as_json:
@@ -302,6 +307,45 @@ def reproduce_command(run_id: str, tolerance: float, tracking_uri: str, as_json:
         sys.exit(1)
 
 
+@cli.command("runs")
+@click.option("--stale", "only_stale", is_flag=True,
+              help="only runs of this host whose process is gone (killed hard)")
+@click.option("--fix", is_flag=True, help="mark the stale runs FAILED, saying why")
+@click.option("--experiment", default=None, help="only this MLflow experiment")
+@tracking_option
+@json_option
+def runs_command(only_stale: bool, fix: bool, experiment: str | None, tracking_uri: str,
+                 as_json: bool) -> None:
+    """List RUNNING runs and whether their process is alive; --fix ends the stale ones FAILED."""
+    from runner.liveness import is_stale, stale_reason
+    from runner.store import mlflow_store, names
+    from runner.views import print_json, print_table
+
+    rows = []
+    for run in mlflow_store.running_runs(tracking_uri, experiment):
+        stale = is_stale(run.tags)
+        if only_stale and not stale:
+            continue
+        if fix and stale:
+            mlflow_store.mark_failed(tracking_uri, run.run_id, stale_reason(run.tags))
+        process = "gone" if stale else (
+            "alive" if run.tags.get(names.HOST_TAG) else "unknown (not started by runner)")
+        rows.append({"run_id": run.run_id, "run_name": run.run_name,
+                     "host": run.tags.get(names.HOST_TAG), "pid": run.tags.get(names.PID_TAG),
+                     "process": process, "status": "FAILED" if fix and stale else "RUNNING"})
+    if as_json:
+        print_json(rows)
+        return
+    print_table("Running runs" if not only_stale else "Stale runs",
+                ["run", "name", "host", "pid", "process", "status"],
+                [(r["run_id"], r["run_name"], r["host"], r["pid"], r["process"], r["status"])
+                 for r in rows])
+    stale_left = [r for r in rows if r["process"] == "gone" and r["status"] == "RUNNING"]
+    if stale_left:
+        click.echo(f"{len(stale_left)} stale run(s): `runner runs --stale --fix` marks them FAILED",
+                   err=True)
+
+
 @cli.command("ui")
 @click.option("--port", default=5000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -349,9 +393,19 @@ def cli_plugins() -> Any:
     return _plugins
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    """SIGTERM (``timeout``, CI cancellation, container stops) stops a run like Ctrl-C."""
+    from runner.errors import Interrupted
+
+    raise Interrupted(signal_name="SIGTERM")
+
+
 def main() -> None:
     """Console-script entry point: plugins add their commands, then the group runs."""
+    import signal
+
     from runner.plugins import register_commands
 
+    signal.signal(signal.SIGTERM, _terminate)
     register_commands(cli_plugins(), cli)
     cli()

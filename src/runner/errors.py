@@ -17,3 +17,16 @@ class InputError(RunnerError):
 
 class PluginError(RunnerError):
     """A plugin could not be loaded or broke the hook contract."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C (SIGINT) or SIGTERM; ``run_id`` is the run ended ``KILLED``.
+
+    A ``KeyboardInterrupt``, so code that stops on Ctrl-C stops on it too. ``run_id`` is
+    ``None`` when the interrupt came before the MLflow run existed.
+    """
+
+    def __init__(self, run_id: str | None = None, signal_name: str = "SIGINT") -> None:
+        super().__init__(signal_name)
+        self.run_id = run_id
+        self.signal_name = signal_name

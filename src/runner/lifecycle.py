@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.context import CoreState, RunContext
-from runner.errors import PluginError
+from runner.errors import Interrupted, PluginError
 from runner.overrides import flatten
 from runner.store.names import FAILED_PHASE_TAG, PARTIAL_ERROR_TAG
 
@@ -90,7 +90,10 @@ def run_phases(
         finally:
             manager.unregister(implementation)
             shutil.rmtree(ctx.workdir, ignore_errors=True)
-    if error is not None and (ctx.run_id is None or isinstance(error, KeyboardInterrupt)):
+    if isinstance(error, KeyboardInterrupt):
+        signal_name = getattr(error, "signal_name", "SIGINT")
+        raise Interrupted(ctx.run_id, signal_name) from error
+    if error is not None and ctx.run_id is None:
         raise error
     return error
 

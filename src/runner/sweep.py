@@ -53,6 +53,8 @@ class SweepResult:
     outcomes: list[RunOutcome]
     spec: MetricSpec | None
     best: RunOutcome | None
+    #: Runs of an earlier sweep left RUNNING by a killed process, marked FAILED at the start.
+    ended_stale: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def metric(self) -> str | None:
@@ -131,16 +133,18 @@ def run_sweep(
     on_outcome: Callable[[SweepPoint, RunOutcome], None] | None = None,
 ) -> SweepResult:
     """Run every point as a child of a new parent run; rank by the type's primary metric."""
+    from runner.liveness import end_stale_runs, process_tags
     from runner.store import mlflow_store
 
     first = points[0].resolved
     spec = first.experiment_type.primary
+    stale = [run.run_id for run in end_stale_runs(tracking_uri, first.experiment_name)]
     with _worker_pool(points, parallel, tracking_uri) as pool:  # workers warm up while the parent is created
         parent = mlflow_store.start_parent_run(
             tracking_uri, first.experiment_name, f"sweep {name}",
             params={k: _yaml([p.overrides[k] for p in points]) for k in points[0].overrides},
             tags={names.SWEEP_TAG: name, names.EXPERIMENT_TYPE_TAG: first.experiment_type.id,
-                  names.SWEEP_POINTS_TAG: str(len(points))},
+                  names.SWEEP_POINTS_TAG: str(len(points)), **process_tags()},
         )
         tags = {names.PARENT_RUN_TAG: parent, names.SWEEP_TAG: name}
         outcomes: list[RunOutcome | None] = [None] * len(points)
@@ -161,7 +165,7 @@ def run_sweep(
                 tracking_uri, parent, status, results_table(done, spec),
                 (best.run_id, spec.name, best.metrics[spec.name]) if best and spec else None,
             )
-    return SweepResult(parent, points, done, spec, best)
+    return SweepResult(parent, points, done, spec, best, stale)
 
 
 def best_outcome(outcomes: list[RunOutcome], spec: MetricSpec) -> RunOutcome | None:

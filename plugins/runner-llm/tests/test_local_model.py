@@ -58,7 +58,7 @@ def test_local_run_answers_items_and_reads_back(tracking_uri: str) -> None:
     for row in rows:  # each item's scores, and the run's means of them
         expected = json.loads(row["expected"]) if row["expected"].startswith("[") \
             else row["expected"]
-        assert {k: row[k] for k in SCORERS} == score_all(row["response"], expected)
+        assert {k: row[k] for k in SCORERS} == pytest.approx(score_all(row["response"], expected))
     for name in SCORERS:
         assert metrics[name] == pytest.approx(sum(r[name] for r in rows) / 3)
     assert run.data.params["backend"] == "local"

@@ -80,8 +80,79 @@ retry_locked = retry(
 UNSAFE_PATH_CHARS = re.compile(r"[^\w.-]+")
 
 
+#: Tracking URIs this process has opened (created, migrated and checked) already.
+_opened: set[str] = set()
+
+
+def sqlite_path(tracking_uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI, else ``None``."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    return Path(tracking_uri.removeprefix("sqlite:///"))
+
+
+def _check_writable(database: Path) -> None:
+    """A sqlite store whose file or folder cannot be written is one line, before MLflow tries."""
+    folder = database.parent
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise InputError(f"tracking store {database}: {existing} is a file, not a folder")
+    if database.is_dir():
+        raise InputError(f"tracking store {database}: is a folder, not a database file")
+    if database.exists() and not os.access(database, os.R_OK | os.W_OK):
+        raise InputError(f"tracking store {database}: permission denied (cannot write the file)")
+    writable_folder = folder if folder.exists() else existing
+    if writable_folder is not None and not os.access(writable_folder, os.W_OK | os.X_OK):
+        raise InputError(f"tracking store {database}: permission denied (cannot write in "
+                         f"{writable_folder})")
+
+
+def _probe_sqlite(database: Path) -> None:
+    """Open the file with sqlite itself first: MLflow retries a failing open for ~107 s."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=rwc", uri=True)) as db:
+            db.execute("pragma user_version").fetchone()
+    except sqlite3.Error as exc:
+        raise InputError(f"tracking store {database}: {exc}") from None
+
+
+def _open_store(tracking_uri: str) -> None:
+    """Create or migrate the store once per process; concurrent first openers take turns.
+
+    MLflow creates and migrates a sqlite database when a client first opens it; two processes
+    doing that at once race on the schema migration and leave it broken. A file lock beside
+    the database serialises the first open across processes.
+    """
+    database = sqlite_path(tracking_uri)
+    if database is None:
+        MlflowClient(tracking_uri).search_experiments(max_results=1)
+        return
+    _check_writable(database)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    _probe_sqlite(database)
+    from filelock import FileLock
+
+    try:
+        with FileLock(f"{database}.lock", timeout=300):
+            MlflowClient(tracking_uri).search_experiments(max_results=1)
+    except MlflowException as exc:
+        if "out-of-date database schema" in str(exc) or "alembic" in str(exc).lower():
+            raise InputError(
+                f"tracking store {database} has an unfinished schema migration: keep a copy, "
+                f"then run `mlflow db upgrade {tracking_uri}` (or start a new store)"
+            ) from None
+        raise
+    except OSError as exc:
+        raise InputError(f"tracking store {database}: {exc.strerror or exc}") from None
+
+
 def client(tracking_uri: str) -> MlflowClient:
     """A client for ``tracking_uri``; also the registry (prompts) and flavor ``log_model`` URI."""
+    if tracking_uri not in _opened:
+        _open_store(tracking_uri)
+        _opened.add(tracking_uri)
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     return MlflowClient(tracking_uri, registry_uri=tracking_uri)
@@ -92,10 +163,8 @@ def artifact_root(tracking_uri: str) -> str | None:
 
     (MLflow's own default is ``./mlruns`` in whatever directory the process happens to run in.)
     """
-    if not tracking_uri.startswith("sqlite:///"):
-        return None
-    database = Path(tracking_uri.removeprefix("sqlite:///"))
-    return (database.parent / "mlartifacts").resolve().as_uri()
+    database = sqlite_path(tracking_uri)
+    return None if database is None else (database.parent / "mlartifacts").resolve().as_uri()
 
 
 @retry_locked
@@ -443,3 +512,29 @@ def finish_parent_run(
         mlflow_client.set_tag(run_id, names.BEST_RUN_TAG, best_run)
         mlflow_client.log_metric(run_id, f"best_{metric}", value)
     mlflow_client.set_terminated(run_id, status)
+
+
+# --- runs whose process is gone ----------------------------------------------------------------
+
+
+def running_runs(tracking_uri: str, experiment: str | None = None) -> list[RunView]:
+    """Every RUNNING run of ``experiment`` (or of the whole store)."""
+    mlflow_client = client(tracking_uri)
+    if experiment is not None:
+        found = mlflow_client.get_experiment_by_name(experiment)
+        ids = [found.experiment_id] if found else []
+    else:
+        ids = [e.experiment_id for e in mlflow_client.search_experiments()]
+    if not ids:
+        return []
+    runs = mlflow_client.search_runs(ids, filter_string="attributes.status = 'RUNNING'",
+                                     max_results=10_000)
+    return [_view(run) for run in runs]
+
+
+@retry_locked
+def mark_failed(tracking_uri: str, run_id: str, reason: str) -> None:
+    """End a run FAILED, saying why in a tag."""
+    mlflow_client = client(tracking_uri)
+    mlflow_client.set_tag(run_id, names.STALE_TAG, reason)
+    mlflow_client.set_terminated(run_id, "FAILED")

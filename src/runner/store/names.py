@@ -39,6 +39,14 @@ GIT_DIRTY_TAG = "runner.git.dirty"
 #: The commit plus a hash of the uncommitted diff: what reproduce compares.
 CODE_VERSION_TAG = "runner.code_version"
 
+# --- the process running a run (runner.liveness) ------------------------------------------
+
+HOST_TAG = "runner.host"
+PID_TAG = "runner.pid"
+PROCESS_START_TAG = "runner.process_start"
+#: Why a run was marked FAILED by ``runner runs --stale --fix`` (its process was gone).
+STALE_TAG = "runner.stale"
+
 # --- identity and results ----------------------------------------------------------------------
 
 #: What makes two runs the same (skip-if-done).

@@ -32,9 +32,12 @@ class Price:
 class Usage(Protocol):
     """Anything with token counts and latency: a Completion or :class:`UsageTotals`."""
 
-    prompt_tokens: int
-    completion_tokens: int
-    latency_sec: float
+    @property
+    def prompt_tokens(self) -> int: ...
+    @property
+    def completion_tokens(self) -> int: ...
+    @property
+    def latency_sec(self) -> float: ...
 
 
 @dataclass(frozen=True)

@@ -82,4 +82,5 @@ def build_index(
     else:
         raise ValueError(f"unknown retriever {kind!r}")
     build_sec = time.perf_counter() - started
-    return Index(retriever, build_sec, hit, cache.path(cache_key) if hit is not None else None)
+    cache_path = cache.path(cache_key) if hit is not None and cache_key is not None else None
+    return Index(retriever, build_sec, hit, cache_path)
