@@ -122,3 +122,18 @@ def test_an_unusable_store_fails_fast_with_one_line_naming_it(tmp_path, make_sto
     lines = result.stderr.strip().splitlines()
     assert result.returncode in (1, 2) and len(lines) == 1, result.stderr
     assert str(database) in lines[0] and message in lines[0]
+
+
+def test_a_half_migrated_store_is_one_line_saying_how_to_recover(tmp_path):
+    import sqlite3
+
+    database = tmp_path / "half.db"
+    MlflowClient(f"sqlite:///{database}").search_experiments()
+    with sqlite3.connect(database) as db:  # what an interrupted migration leaves behind
+        db.execute("update alembic_version set version_num = '0584bdc529eb'")
+    result = subprocess.run([*RUNNER, "run", "sklearn", "--tracking-uri", f"sqlite:///{database}"],
+                            env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: tracking store {database} has an unfinished schema migration: keep a copy, then "
+        f"run `mlflow db upgrade sqlite:///{database}` (or start a new store)\n")
