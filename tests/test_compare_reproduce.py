@@ -94,8 +94,8 @@ def test_reproduce_reports_environment_and_data_drift_before_running(make_plugin
     seen: list[str] = []
     result = reproduce(original.run_id, plugins, tracking_uri=tracking_uri,
                        on_drift=lambda drift: seen.extend(d.what for d in drift))
-    assert {"plugin toy version", "package pydantic", "data toy"} <= set(seen)  # before the re-run
-    data = next(d for d in result.drift if d.what == "data toy")
+    assert {"plugin toy version", "package pydantic", "input toy"} <= set(seen)  # before the re-run
+    data = next(d for d in result.drift if d.what == "input toy")
     assert data.original != data.now and data.now is not None
 
 

@@ -175,6 +175,22 @@ class RunContext(Generic[P]):
         """Record a dataset (pandas DataFrame) as an MLflow input with its digest."""
         self._core.recorder.dataset(frame, name, source, targets, context)
 
+    def log_input(self, name: str, path: Path | str | None = None, text: str | None = None) -> None:
+        """Declare something the run reads that is not a logged dataset: a file or folder (a
+        prompt template file, a local model), or a text (a rendered template, a corpus).
+
+        Its digest (every byte) goes into the content key, so skip-if-done never reuses a run
+        made from other inputs, and ``runner reproduce`` reports it as drift when it changed.
+        Call it in ``runner_prepare``. Datasets from ``ctx.log_dataset`` whose source is a local
+        path are covered already.
+        """
+        from runner.inputs import path_digest, text_digest
+
+        if (path is None) == (text is None):
+            raise TypeError("ctx.log_input() takes a path or a text")
+        digest = path_digest(Path(path)) if path is not None else text_digest(str(text))
+        self._core.recorder.inputs[name] = digest
+
     # --- services that need the tracking store now ---------------------------------------------
 
     def register_prompt(self, name: str, template: str) -> PromptRef:

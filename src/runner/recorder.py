@@ -86,6 +86,8 @@ class Recorder:
     prompts: list[PromptRef] = field(default_factory=list)
     #: Every dataset recorded during the run (kept after writing: the content key reads them).
     all_datasets: list[DatasetRecord] = field(default_factory=list)
+    #: Declared inputs (``ctx.log_input``): name -> digest of their bytes.
+    inputs: dict[str, str] = field(default_factory=dict)
     last_flush: float = field(default_factory=time.monotonic)
 
     def metric(self, key: str, value: float, step: int | None) -> None:

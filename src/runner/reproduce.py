@@ -12,7 +12,7 @@ from runner.plugins import Plugins
 from runner.provenance import CORE_DIST, code_version, git_state, package_versions
 from runner.runs import RunOutcome, execute, prepare_only
 from runner.store import mlflow_store, names
-from runner.store.keys import data_digests
+from runner.store.keys import input_digests
 
 if TYPE_CHECKING:
     from runner.context import RunContext
@@ -105,10 +105,10 @@ def environment_drift(tags: dict[str, str], plugins: Plugins, type_id: str) -> l
 
 def data_drift(tags: dict[str, str], probe: RunContext) -> list[Drift]:
     """Digests of the data the run reads now (``runner_prepare`` only) against the logged ones."""
-    now = data_digests(probe)
-    then = {k.removeprefix(names.DIGEST_TAG_PREFIX): v for k, v in tags.items()
-            if k.startswith(names.DIGEST_TAG_PREFIX)}
-    return [Drift(f"data {name}", then.get(name), now.get(name))
+    now = input_digests(probe)
+    then = {k.removeprefix(names.INPUT_DIGEST_TAG_PREFIX): v for k, v in tags.items()
+            if k.startswith(names.INPUT_DIGEST_TAG_PREFIX)}
+    return [Drift(f"input {name}", then.get(name), now.get(name))
             for name in sorted(set(then) | set(now)) if then.get(name) != now.get(name)]
 
 

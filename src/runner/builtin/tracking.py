@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from runner.errors import InputError
 from runner.hookspecs import hookimpl
-from runner.store.names import CONTENT_KEY_TAG
+from runner.store.names import CONTENT_KEY_TAG, INPUT_DIGEST_TAG_PREFIX
 
 if TYPE_CHECKING:
     from runner.context import RunContext
@@ -35,9 +35,11 @@ def _open(ctx: RunContext) -> None:
 
 def _open_unless_done(ctx: RunContext) -> None:
     """Tag the run's content key; with skip-if-done, skip when a FINISHED twin exists."""
-    from runner.store.keys import content_key
+    from runner.store.keys import content_key, input_digests
     from runner.store.mlflow_store import find_finished_run
 
+    for name, digest in input_digests(ctx).items():
+        ctx.set_tag(f"{INPUT_DIGEST_TAG_PREFIX}{name}", digest)
     key = content_key(ctx)
     ctx.set_tag(CONTENT_KEY_TAG, key)
     if ctx._core.skip_if_done:

@@ -11,15 +11,30 @@ if TYPE_CHECKING:
     from runner.context import RunContext
 
 
-def data_digests(ctx: RunContext) -> dict[str, str]:
-    """Dataset name -> MLflow digest of every dataset the run recorded so far."""
-    from runner.store.mlflow_store import mlflow_dataset
+def input_digests(ctx: RunContext) -> dict[str, str]:
+    """Input name -> digest of everything the run recorded reading so far.
 
-    return {record.name: mlflow_dataset(record).digest for record in ctx._core.recorder.all_datasets}
+    A dataset whose source is a local file or folder is digested by its bytes (MLflow's own
+    dataset digest hashes only the first 10,000 rows); other datasets by MLflow's digest.
+    Inputs declared with ``ctx.log_input`` (prompt texts, model files) are added as they are.
+    """
+    from runner.inputs import local_path, path_digest
+
+    digests: dict[str, str] = {}
+    for record in ctx._core.recorder.all_datasets:
+        path = local_path(record.source)
+        if path is not None:
+            digests[record.name] = path_digest(path)
+        else:
+            from runner.store.mlflow_store import mlflow_dataset
+
+            digests[record.name] = mlflow_dataset(record).digest
+    digests.update(ctx._core.recorder.inputs)
+    return digests
 
 
 def content_key(ctx: RunContext) -> str:
-    """A hash of the resolved config, runner and plugin versions, the code and the data read.
+    """A hash of the resolved config, runner and plugin versions, the code and every input read.
 
     Computed after ``runner_prepare``, when the datasets (and so their digests) are known. The
     registry entry's name is left out: the same params under another name are the same run.
@@ -30,6 +45,6 @@ def content_key(ctx: RunContext) -> str:
         "runner": __version__,
         "plugin": f"{plugin.dist}=={plugin.version}" if plugin else None,
         "code": code_version(),
-        "data": sorted(data_digests(ctx).values()),
+        "inputs": sorted(input_digests(ctx).items()),
     }
     return config_hash(parts)

@@ -278,7 +278,6 @@ class RunWriter:
         self._client.log_inputs(
             self.run_id, datasets=[DatasetInput(dataset._to_mlflow_entity(), tags=[context])]
         )
-        self._client.set_tag(self.run_id, f"{names.DIGEST_TAG_PREFIX}{record.name}", dataset.digest)
 
     @retry_locked
     def _log_artifact(self, record: ArtifactRecord, workdir: Path) -> None:

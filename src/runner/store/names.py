@@ -51,8 +51,10 @@ STALE_TAG = "runner.stale"
 
 #: What makes two runs the same (skip-if-done).
 CONTENT_KEY_TAG = "runner.content_key"
-#: Prefix of one tag per dataset: ``runner.data_digest.<name>`` = its MLflow digest.
-DIGEST_TAG_PREFIX = "runner.data_digest."
+#: Prefix of one tag per input a run read: ``runner.input_digest.<name>`` = the SHA-256 of its
+#: bytes (a dataset's local source file or folder, a declared file or text), else MLflow's
+#: dataset digest. The content key and reproduce's drift report compare these.
+INPUT_DIGEST_TAG_PREFIX = "runner.input_digest."
 #: Prefix of one tag per model: ``runner.model_uri.<name>``.
 MODEL_URI_TAG_PREFIX = "runner.model_uri."
 ITEMS_KEY_TAG = "runner.items.key"
