@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from runner.errors import RunnerError
+from runner.secrets import redact
 
 #: Set to see the traceback of an unexpected error instead of its one line.
 DEBUG_ENV = "RUNNER_DEBUG"
@@ -24,7 +25,7 @@ class RunnerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RunnerError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(redact(f"error: {exc}"), err=True)
             sys.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
             raise
@@ -32,7 +33,7 @@ class RunnerGroup(click.Group):
             if os.environ.get(DEBUG_ENV):
                 raise
             message = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
-            click.echo(f"error: {message} (set {DEBUG_ENV}=1 for the traceback)", err=True)
+            click.echo(redact(f"error: {message} (set {DEBUG_ENV}=1 for the traceback)"), err=True)
             sys.exit(1)
 
 

@@ -191,6 +191,13 @@ class RunContext(Generic[P]):
         digest = path_digest(Path(path)) if path is not None else text_digest(str(text))
         self._core.recorder.inputs[name] = digest
 
+    def add_secret(self, value: str | None) -> None:
+        """A value (an API key, a token) that must never be written: it is masked as ``***`` in
+        params, tags, artifacts, traces, ``error.txt`` and terminal output."""
+        from runner.secrets import register
+
+        register(value)
+
     # --- services that need the tracking store now ---------------------------------------------
 
     def register_prompt(self, name: str, template: str) -> PromptRef:

@@ -18,6 +18,7 @@ from runner.lifecycle import PHASES, SKIPPED, new_context, run_phases
 from runner.overrides import flatten
 from runner.plugins import Plugins, load_plugins
 from runner.registry import load_registry
+from runner.secrets import redact
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def execute(
         status=str(ctx.status),
         params=flatten(ctx.config["params"]),
         metrics=metrics,
-        error=None if error is None else f"{type(error).__name__}: {error}",
+        error=None if error is None else redact(f"{type(error).__name__}: {error}"),
     )
 
 

@@ -32,6 +32,7 @@ from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_ex
 
 from runner.errors import InputError, PluginError  # noqa: E402
 from runner.recorder import ArtifactRecord, DatasetRecord, ModelRecord, PromptRef  # noqa: E402
+from runner.secrets import redact, redact_value  # noqa: E402
 from runner.store import names  # noqa: E402
 
 if TYPE_CHECKING:
@@ -187,7 +188,7 @@ def ensure_experiment(tracking_uri: str, name: str) -> str:
 
 def param_value(key: str, value: Any) -> str:
     """MLflow's string for a param; too-long values become a pointer into ``config.json``."""
-    text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    text = redact(json.dumps(value) if isinstance(value, (list, dict)) else str(value))
     if len(text) > MAX_PARAM_LENGTH:
         return f"<{len(text)} chars: see {names.CONFIG_ARTIFACT} params.{key}>"
     return text
@@ -222,7 +223,8 @@ class RunWriter:
         )
         writer = cls(ctx.tracking_uri, experiment_id, run.info.run_id)
         ctx.run_id = writer.run_id
-        retry_locked(writer._client.log_dict)(writer.run_id, ctx.config, names.CONFIG_ARTIFACT)
+        retry_locked(writer._client.log_dict)(writer.run_id, redact_value(ctx.config),
+                                              names.CONFIG_ARTIFACT)
         return writer
 
     # --- what is pending ----------------------------------------------------------------------
@@ -252,7 +254,7 @@ class RunWriter:
 
     def _log_batches(self, params: dict[str, Any], tags: dict[str, str], metrics: list[Any]) -> None:
         param_list = [Param(k, param_value(k, v)) for k, v in params.items()]
-        tag_list = [RunTag(k, v) for k, v in tags.items()]
+        tag_list = [RunTag(k, redact(v)) for k, v in tags.items()]
         metric_list = [Metric(p.key, p.value, p.timestamp_ms, p.step or 0) for p in metrics]
         while param_list or tag_list or metric_list:
             retry_locked(self._client.log_batch)(
@@ -282,7 +284,7 @@ class RunWriter:
     @retry_locked
     def _log_artifact(self, record: ArtifactRecord, workdir: Path) -> None:
         if isinstance(record.content, str):
-            self._client.log_text(self.run_id, record.content, record.artifact_file)
+            self._client.log_text(self.run_id, redact(record.content), record.artifact_file)
         elif isinstance(record.content, bytes):
             staged = workdir / "_staged" / record.artifact_file
             staged.parent.mkdir(parents=True, exist_ok=True)
@@ -294,7 +296,7 @@ class RunWriter:
 
             plt.close(record.figure)
         elif record.table is not None:
-            self._client.log_table(self.run_id, record.table, record.artifact_file)
+            self._client.log_table(self.run_id, _redact_table(record.table), record.artifact_file)
         elif record.path is not None:
             if record.path.is_dir():
                 self._client.log_artifacts(self.run_id, str(record.path), record.artifact_file)
@@ -350,9 +352,14 @@ class RunWriter:
             root = {"run_id": self.run_id,
                     "trace_destination": MlflowExperimentLocation(self.experiment_id)}
         with mlflow.start_span(name=name, span_type=span_type, **root) as span:
+            redacted = RedactedSpan(span)
             if inputs is not None:
-                span.set_inputs(inputs)
-            yield span
+                redacted.set_inputs(inputs)
+            try:
+                yield redacted
+            except BaseException as exc:  # the span records the error: without any secret
+                exc.args = tuple(redact_value(arg) for arg in exc.args)
+                raise
 
     def register_prompt(self, name: str, template: str) -> PromptRef:
         """Register ``template`` (or reuse the version with the same text)."""
@@ -367,9 +374,38 @@ class RunWriter:
             mlflow.flush_trace_async_logging()  # a worker process may exit right after
         finally:
             if error is not None:
-                text = "".join(traceback.format_exception(error))
+                text = redact("".join(traceback.format_exception(error)))
                 retry_locked(self._client.log_text)(self.run_id, text, names.ERROR_ARTIFACT)
             retry_locked(self._client.set_terminated)(self.run_id, status)
+
+
+class RedactedSpan:
+    """An MLflow span whose inputs, outputs and attributes are redacted before they are set."""
+
+    def __init__(self, span: Any) -> None:
+        self._span = span
+
+    def set_inputs(self, inputs: Any) -> None:
+        self._span.set_inputs(redact_value(inputs))
+
+    def set_outputs(self, outputs: Any) -> None:
+        self._span.set_outputs(redact_value(outputs))
+
+    def set_attributes(self, attributes: dict[str, Any]) -> None:
+        self._span.set_attributes(redact_value(attributes))
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        self._span.set_attribute(key, redact_value(value))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._span, name)
+
+
+def _redact_table(table: Any) -> Any:
+    """A dict of columns or a DataFrame with every text cell redacted."""
+    if isinstance(table, dict):
+        return redact_value(table)
+    return table.map(lambda cell: redact(cell) if isinstance(cell, str) else cell)
 
 
 @retry_locked
