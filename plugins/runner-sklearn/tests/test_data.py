@@ -92,3 +92,30 @@ def test_split_is_stratified_and_seeded():
     assert first.y_test.value_counts().to_dict() == {0: 10, 1: 10, 2: 10}
     assert first.X_test.index.equals(again.X_test.index)
     assert not first.X_test.index.equals(other.X_test.index)
+
+
+def test_header_only_csv_says_no_rows(tmp_path):
+    path = tmp_path / "header.csv"
+    path.write_text("a,b,label\n")
+    with pytest.raises(InputError, match="has a header but no rows"):
+        load_dataset(DatasetParams(path=str(path)))
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [([0, 1, 0], "3 rows are too few to split with test_size=0.2: every class needs rows on both "
+                 "sides, so at least 6 rows and 2 per class (class '1' has 1)"),
+     ([0, 0, 0, 0, 0, 1], "6 rows are too few to split with test_size=0.2: every class needs rows "
+                          "on both sides, so at least 6 rows and 2 per class (class '1' has 1)")],
+)
+def test_data_too_small_for_the_split_is_refused_saying_how_many_rows(labels, message):
+    y = pd.Series(labels)
+    with pytest.raises(InputError) as info:
+        split(pd.DataFrame({"x": range(len(y))}), y, 0.2, 0)
+    assert str(info.value) == message
+
+
+def test_the_smallest_splittable_table_puts_every_class_on_both_sides():
+    y = pd.Series([0, 1] * 3)
+    parts = split(pd.DataFrame({"x": range(6)}), y, 0.2, 0)
+    assert set(parts.y_train) == set(parts.y_test) == {0, 1}

@@ -83,6 +83,8 @@ def _load_csv(path: Path, target: str | None) -> TabularData:
         raise InputError(f"dataset.path: cannot read {path} as CSV: {first_line}") from None
     if frame.shape[1] < 2:
         raise InputError(f"dataset.path: {path} needs feature columns and a label column")
+    if frame.empty:
+        raise InputError(f"dataset.path: {path} has a header but no rows")
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     target = target if target is not None else columns[-1]
@@ -117,21 +119,34 @@ def _load_csv(path: Path, target: str | None) -> TabularData:
     return TabularData(features, labels, path.stem, str(path.resolve()), names)
 
 
+def rows_needed(n_classes: int, test_size: float) -> int:
+    """The fewest rows a stratified split with ``test_size`` can give every class both sides."""
+    rows = 2 * n_classes
+    while not (n_classes <= int(np.ceil(test_size * rows)) <= rows - n_classes):
+        rows += 1
+    return rows
+
+
 def split(X: pd.DataFrame, y: pd.Series, test_size: float, seed: int) -> Split:
-    """Split rows into train and test, stratified by label when every class allows it."""
+    """Split rows into train and test, stratified by label, every class on both sides.
+
+    :raises InputError: too few rows (or a class with one row): scores on a test split that
+        misses a class, or on one row, would mean nothing.
+    """
     from sklearn.model_selection import train_test_split
 
-    n_classes = y.nunique()
-    n_test = int(np.ceil(test_size * len(y)))
-    stratify = (
-        y if y.value_counts().min() >= 2 and n_classes <= n_test <= len(y) - n_classes else None
-    )
-    try:
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=test_size, random_state=seed, stratify=stratify
+    counts = y.value_counts()
+    needed = rows_needed(len(counts), test_size)
+    if len(y) < needed or counts.min() < 2:
+        smallest = counts.idxmin()
+        raise InputError(
+            f"{len(y)} rows are too few to split with test_size={test_size}: every class needs "
+            f"rows on both sides, so at least {needed} rows and 2 per class (class "
+            f"{str(smallest)!r} has {counts.min()})"
         )
-    except ValueError as exc:
-        raise InputError(f"cannot split {len(y)} rows with test_size={test_size}: {exc}") from None
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=test_size, random_state=seed, stratify=y
+    )
     return Split(X_train, X_test, y_train, y_test)
 
 
