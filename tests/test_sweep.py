@@ -151,3 +151,22 @@ def test_parallel_sweep_inside_a_threaded_process_still_runs_every_point(trackin
         busy.join()
     assert contexts == ["forkserver"]
     assert [o.status for o in result.outcomes] == ["FINISHED", "FINISHED"]
+
+
+@pytest.mark.slow
+def test_a_bad_data_file_in_one_point_stops_the_sweep_before_any_point_runs(tracking_uri, tmp_path):
+    from mlflow import MlflowClient
+
+    from runner.plugins import load_plugins
+
+    good = tmp_path / "good.csv"
+    good.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,x,0\n")
+    plugins = load_plugins()
+    points = plan("sklearn", [f"dataset.path={good},{bad}"], plugins=plugins, registry=Registry())
+    with pytest.raises(InputError) as info:
+        run_sweep("sklearn", points, plugins, tracking_uri=tracking_uri)
+    assert str(info.value).startswith(f"grid point sklearn [dataset.path={bad}]: dataset.path:")
+    client = MlflowClient(tracking_uri)
+    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []

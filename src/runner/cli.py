@@ -208,7 +208,7 @@ def sweep_command(
 
     def report(point, outcome):  # type: ignore[no-untyped-def]
         if not as_json:
-            label = ", ".join(f"{k}={v}" for k, v in point.overrides.items())
+            label = point.label
             note = {"SKIPPED": " (already done)", "FAILED": f": {outcome.error}"}.get(outcome.status, "")
             click.echo(f"{outcome.status:<8} {label} -> run {outcome.run_id}{note}", err=True)
 

@@ -43,6 +43,11 @@ class SweepPoint:
     overrides: dict[str, Any]
     resolved: ResolvedRun
 
+    @property
+    def label(self) -> str:
+        """``C=0.1, max_iter=100``: how the point is named in messages."""
+        return ", ".join(f"{k}={v}" for k, v in self.overrides.items())
+
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -138,8 +143,10 @@ def run_sweep(
 
     first = points[0].resolved
     spec = first.experiment_type.primary
-    stale = [run.run_id for run in end_stale_runs(tracking_uri, first.experiment_name)]
-    with _worker_pool(points, parallel, tracking_uri) as pool:  # workers warm up while the parent is created
+    # Workers fork first: the store is opened only after, so none inherits its connection.
+    with _worker_pool(points, parallel, tracking_uri) as pool:
+        check_inputs(name, points, plugins, tracking_uri)
+        stale = [run.run_id for run in end_stale_runs(tracking_uri, first.experiment_name)]
         parent = mlflow_store.start_parent_run(
             tracking_uri, first.experiment_name, f"sweep {name}",
             params={k: _yaml([p.overrides[k] for p in points]) for k in points[0].overrides},
@@ -166,6 +173,18 @@ def run_sweep(
                 (best.run_id, spec.name, best.metrics[spec.name]) if best and spec else None,
             )
     return SweepResult(parent, points, done, spec, best, stale)
+
+
+def check_inputs(name: str, points: list[SweepPoint], plugins: Plugins, tracking_uri: str) -> None:
+    """Every point's ``runner_prepare`` (data files exist, parse, have the columns), before any
+    point runs; no run is created. A bad point is one ``InputError`` naming it."""
+    from runner.runs import prepare_only
+
+    for point in points:
+        try:
+            prepare_only(point.resolved, plugins, tracking_uri)
+        except InputError as exc:
+            raise InputError(f"grid point {name} [{point.label}]: {exc}") from None
 
 
 def best_outcome(outcomes: list[RunOutcome], spec: MetricSpec) -> RunOutcome | None:
