@@ -113,9 +113,19 @@ def test_cli_failed_run_exits_nonzero_with_one_line(cli_env):
     assert "boom in execute" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_cli_list_warns_of_an_entry_whose_type_is_not_installed(cli_env):
+    (cli_env / "registry.yaml").write_text("experiments:\n  ghost:\n    type: lightgbm\n")
+    result = CliRunner().invoke(cli, ["list"])
+    assert result.exit_code == 0
+    assert "unknown type 'lightgbm'" in result.stdout
+    assert result.stderr == ("warning: ghost: experiment type not installed "
+                             "(`runner plugins` lists what is)\n")
+
+
 def test_cli_list_and_show(cli_env):
     listed = json.loads(CliRunner().invoke(cli, ["list", "--json"]).stdout)
-    assert listed == [{"name": "toy-fast", "type": "toy", "description": "fast toy", "experiment": "toys"}]
+    assert listed == [{"name": "toy-fast", "type": "toy", "description": "fast toy", "experiment": "toys",
+                       "status": "ok"}]
     shown = json.loads(CliRunner().invoke(cli, ["show", "toy-fast", "--json"]).stdout)
     params = {p["name"]: p for p in shown["params"]}
     assert params["lr"]["type"] == "float" and params["lr"]["default"] == 0.1

@@ -96,14 +96,19 @@ def list_command(as_json: bool, registry_path: Path | None) -> None:
     types = cli_plugins().types
     rows = [
         {"name": name, "type": e.type, "description": e.description,
-         "experiment": e.experiment or (types[e.type][0].experiment_name if e.type in types else None)}
+         "experiment": e.experiment or (types[e.type][0].experiment_name if e.type in types else None),
+         "status": "ok" if e.type in types else f"unknown type {e.type!r}: is its plugin installed?"}
         for name, e in entries.items()
     ]
     if as_json:
         print_json(rows)
         return
-    print_table("Experiments", ["name", "type", "MLflow experiment", "description"],
+    print_table("Experiments", ["name", "type", "MLflow experiment", "description", "status"],
                 [list(row.values()) for row in rows])
+    unknown = [row["name"] for row in rows if row["status"] != "ok"]
+    if unknown:
+        click.echo(f"warning: {', '.join(unknown)}: experiment type not installed "
+                   "(`runner plugins` lists what is)", err=True)
 
 
 @cli.command("show")

@@ -10,13 +10,12 @@ interrupt) with the first error. Every phase that ran is seen once by every plug
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.context import CoreState, RunContext
 from runner.errors import Interrupted, PluginError
+from runner.liveness import new_workdir
 from runner.overrides import flatten
 from runner.store.names import FAILED_PHASE_TAG, PARTIAL_ERROR_TAG
 
@@ -53,7 +52,7 @@ def new_context(
         config=config,
         experiment_name=resolved.experiment_name,
         tracking_uri=tracking_uri,
-        workdir=Path(tempfile.mkdtemp(prefix="runner-")),
+        workdir=new_workdir(),
         run_name=run_name,
         seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
         entry_name=resolved.entry_name,

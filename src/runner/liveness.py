@@ -8,8 +8,12 @@ process). Runs of other hosts are never judged from here.
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psutil
@@ -48,6 +52,24 @@ def stale_reason(tags: Mapping[str, str]) -> str:
     """What a user reads on a run marked FAILED because its process is gone."""
     return (f"process {tags.get(names.PID_TAG)} on {tags.get(names.HOST_TAG)} ended without "
             "ending the run (killed hard?)")
+
+
+#: Prefix of a run's temporary folder: ``runner-<pid>-<random>``.
+WORKDIR_PREFIX = "runner-"
+
+
+def new_workdir() -> Path:
+    """A private temporary folder for one run, named after this process.
+
+    Folders left by processes that were killed hard (nothing could remove them) are removed
+    here, so they do not pile up.
+    """
+    root = Path(tempfile.gettempdir())
+    for folder in root.glob(f"{WORKDIR_PREFIX}*-*"):
+        pid = folder.name.removeprefix(WORKDIR_PREFIX).partition("-")[0]
+        if pid.isdigit() and not psutil.pid_exists(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
 
 
 def stale_runs(tracking_uri: str, experiment: str | None = None) -> list[RunView]:

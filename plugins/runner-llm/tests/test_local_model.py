@@ -22,6 +22,7 @@ def test_local_backend_is_cached_greedy_and_counts_tokens() -> None:
     backend = get_backend(BackendParams(max_tokens=12))
     assert get_backend(BackendParams(max_tokens=12)) is backend
     assert is_local(backend)  # priced by compute time
+    assert backend.files == resolve_model("SmolLM2-135M-Instruct").gguf_path  # in the content key
     sampled = get_backend(BackendParams(max_tokens=12, temperature=0.7))
     assert sampled is not backend and sampled.loaded is backend.loaded  # one model in memory
     first, second = backend.complete(QUESTION), backend.complete(QUESTION)
@@ -62,4 +63,5 @@ def test_local_run_answers_items_and_reads_back(tracking_uri: str) -> None:
     for name in SCORERS:
         assert metrics[name] == pytest.approx(sum(r[name] for r in rows) / 3)
     assert run.data.params["backend"] == "local"
+    assert run.data.tags["runner.input_digest.llm_model"]  # the model file, by its bytes
     assert run.data.params["prompt_uri"] == "prompts:/qa/1"  # v2, the first version registered

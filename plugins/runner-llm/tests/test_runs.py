@@ -11,7 +11,9 @@ import pytest
 from mlflow import MlflowClient
 
 from runner import InputError
+from runner.inputs import text_digest
 from runner.runs import run_experiment
+from runner.store.names import CONTENT_KEY_TAG, INPUT_DIGEST_TAG_PREFIX
 from runner_llm.plugin import METRICS
 
 DECLARED = {m.name for m in METRICS}
@@ -189,3 +191,21 @@ def test_single_input_without_expected(fake_llm: Any, tracking_uri: str) -> None
     assert table["data"][0][table["columns"].index("response")] == "No."
     assert [r["json"]["messages"][0]["content"] for r in fake_llm.requests] == \
         ["Is the moon made of cheese?"]
+
+
+def test_the_prompt_text_is_in_the_content_key(
+    fake_llm: Any, tracking_uri: str, tmp_path: Path
+) -> None:
+    template = tmp_path / "prompts" / "qa" / "v1.txt"
+    template.parent.mkdir(parents=True)
+
+    def tags_after(text: str) -> dict[str, str]:
+        template.write_text(text)
+        overrides = _overrides(fake_llm, max_items=1, prompts_dir=str(tmp_path / "prompts"))
+        outcome = run_experiment("llm-prompt", overrides, tracking_uri=tracking_uri)
+        return MlflowClient(tracking_uri).get_run(outcome.run_id).data.tags
+
+    first, edited = tags_after("{{question}}\n"), tags_after("Tersely: {{question}}\n")
+    assert first[f"{INPUT_DIGEST_TAG_PREFIX}prompt"] == text_digest("{{question}}")
+    assert edited[f"{INPUT_DIGEST_TAG_PREFIX}prompt"] == text_digest("Tersely: {{question}}")
+    assert first[CONTENT_KEY_TAG] != edited[CONTENT_KEY_TAG]  # same params, other run

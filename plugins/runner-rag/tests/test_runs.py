@@ -10,6 +10,7 @@ import mlflow
 import pytest
 from runner import InputError
 from runner.runs import run_experiment
+from runner.store.names import INPUT_DIGEST_TAG_PREFIX
 from runner_rag.embeddings import EmbeddingCache
 from runner_rag.plugin import METRICS
 
@@ -105,7 +106,9 @@ def test_every_retriever_runs_and_logs_bounded_metrics(
     assert metrics["num_questions"] == 12 and metrics["tokens_used"] == 0
     assert ("embedding_cache_hit" in metrics) == (retriever in ("dense", "hybrid"))
     assert set(metrics) <= DECLARED, set(metrics) - DECLARED  # `runner show` lists them all
-    assert run.data.tags["runner.data_digest.corpus"]
+    tags = run.data.tags  # every input is in the content key: data, and the embedding model
+    assert {f"{INPUT_DIGEST_TAG_PREFIX}{n}" for n in ("corpus", "questions", "embedding_model")} \
+        <= set(tags)
     artifacts = {a.path for a in _client(tracking_uri).list_artifacts(outcome.run_id)}
     assert {"items.json", "prompt.txt", "response.txt"} <= artifacts
     assert {

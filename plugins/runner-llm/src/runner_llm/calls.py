@@ -230,6 +230,18 @@ def log_usage_metrics(
     return log_token_usage(ctx, params, items, local=local)
 
 
+def log_backend_inputs(ctx: RunContext, backend: Backend) -> None:
+    """Declare the backend's local files (``backend.files``, e.g. model weights) as a run input.
+
+    Their digest goes into the content key, so a changed model file is a different run (and
+    ``runner reproduce`` reports it). Backends without ``files`` (APIs) declare nothing. Call it
+    in ``runner_prepare``.
+    """
+    files = getattr(backend, "files", None)
+    if files is not None:
+        ctx.log_input("llm_model", path=files)
+
+
 def tag_items_answered(ctx: RunContext, answered: int, total: int) -> None:
     """On partial results (``ctx.partial``), tag ``runner.llm.items_answered`` = ``"2/4"``.
 

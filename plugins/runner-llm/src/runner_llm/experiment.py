@@ -17,7 +17,12 @@ from runner import RunContext, hookimpl
 
 from runner_llm import prompts
 from runner_llm.backends import Backend, Completion, get_backend, is_local
-from runner_llm.calls import iter_calls, log_usage_metrics, tag_items_answered
+from runner_llm.calls import (
+    iter_calls,
+    log_backend_inputs,
+    log_usage_metrics,
+    tag_items_answered,
+)
 from runner_llm.data import Item, load_items
 from runner_llm.params import LlmPromptParams
 from runner_llm.pricing import load_prices
@@ -65,6 +70,8 @@ class LlmPromptExperiment:
         self.items, source = load_items(params, self.template)
         load_prices(params.pricing_file)
         self.backend = get_backend(params)
+        ctx.log_input("prompt", text=self.template.text)  # the text is in the content key
+        log_backend_inputs(ctx, self.backend)
         ctx.set_tag("runner.llm.prompt_file", self.template.path)
         ctx.set_tag("runner.llm.input_source", source)
         self._log_dataset(ctx, self.items, source)

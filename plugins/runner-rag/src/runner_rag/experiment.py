@@ -19,7 +19,12 @@ import numpy as np
 from runner import RunContext, hookimpl
 from runner_llm import quality
 from runner_llm.backends import Backend, get_backend, is_local
-from runner_llm.calls import latency_summary, log_token_usage, tag_items_answered
+from runner_llm.calls import (
+    latency_summary,
+    log_backend_inputs,
+    log_token_usage,
+    tag_items_answered,
+)
 from runner_llm.prompts import PromptTemplate
 
 from runner_rag import metrics
@@ -108,8 +113,11 @@ class RagExperiment:
             )
             self.backend = get_backend(params)
             self.generator = LLMGenerator(self.backend, self.template)
+            ctx.log_input("prompt", text=self.template.text)  # in the content key
+            log_backend_inputs(ctx, self.backend)
         else:
             self.generator = ExtractiveGenerator(self.embedder)
+        ctx.log_input("embedding_model", path=self.embedder.folder)
         self.digest = corpus_digest(self.docs)
         self._log_inputs(ctx, corpus_dir, questions_path)
 

@@ -136,7 +136,9 @@ class Backend(Protocol):
     takes the run's :class:`BackendParams` and returns one of these. Set the class attribute
     ``local = True`` when the model runs on this machine: its cost is then generation time x
     ``usd_per_hour`` (unless the pricing table names the model); a backend without the
-    attribute is priced per token from the table.
+    attribute is priced per token from the table. A backend whose answers depend on local files
+    (model weights) may expose them as ``files`` (a file or folder): runs digest them into their
+    content key (:func:`runner_llm.calls.log_backend_inputs`).
     """
 
     name: str

@@ -101,6 +101,9 @@ class LocalBackend:
         self.params = params
         self.loaded = load_model(params.llm_model)
         self.model = self.loaded.name
+        source = resolve_model(params.llm_model)
+        #: What the answers depend on: the GGUF file or the model folder (in the content key).
+        self.files: Path = source.gguf_path or source.folder
         tokenizer = self.loaded.tokenizer
         sample = params.temperature > 0
         self.generation_config = GenerationConfig(
