@@ -115,9 +115,10 @@ def test_cli_failed_run_exits_nonzero_with_one_line(cli_env):
 
 def test_cli_list_warns_of_an_entry_whose_type_is_not_installed(cli_env):
     (cli_env / "registry.yaml").write_text("experiments:\n  ghost:\n    type: lightgbm\n")
+    listed = json.loads(CliRunner().invoke(cli, ["list", "--json"]).stdout)
+    assert listed[0]["status"] == "unknown type 'lightgbm': is its plugin installed?"
     result = CliRunner().invoke(cli, ["list"])
     assert result.exit_code == 0
-    assert "unknown type 'lightgbm'" in result.stdout
     assert result.stderr == ("warning: ghost: experiment type not installed "
                              "(`runner plugins` lists what is)\n")
 
