@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 
@@ -60,8 +61,22 @@ def _rows(model: type[BaseModel], prefix: str, variant: str | None) -> list[Para
         default = info.default
         if default is PydanticUndefined:
             default = info.default_factory() if info.default_factory else "(required)"  # type: ignore[call-arg]
-        rows.append(ParamRow(f"{prefix}{name}", type_name(annotation), default, info.description or "", variant))
+        rows.append(ParamRow(f"{prefix}{name}", _choices(info) or type_name(annotation), default,
+                             info.description or "", variant))
     return rows
+
+
+def _choices(info: FieldInfo) -> str | None:
+    """``one of: a, b`` for a field whose JSON schema extra lists an ``enum`` (possibly one
+    computed when asked, like the installed LLM backends)."""
+    extra = info.json_schema_extra
+    schema: dict[str, Any] = {}
+    if callable(extra):
+        extra(schema)  # type: ignore[call-arg]
+    elif isinstance(extra, dict):
+        schema = dict(extra)
+    choices = schema.get("enum")
+    return f"one of: {', '.join(map(str, choices))}" if choices else None
 
 
 def param_rows(params: Any) -> list[ParamRow]:

@@ -128,6 +128,14 @@ class ExperimentTypeContract:
         if reason:
             pytest.skip(f"not applicable: {reason}")
 
+    @pytest.fixture(scope="class", autouse=True)
+    def _contract_cwd(self, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+        """The class's runs start in a folder of their own: no stray ``registry.yaml`` is read,
+        and edits to the author's work tree while the checks run are not taken for drift."""
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(tmp_path_factory.mktemp("contract-cwd"))
+            yield
+
     @pytest.fixture(scope="class")
     def contract_llm(self) -> Iterator[ChatServer]:
         """An offline OpenAI-compatible server shared by the class's runs."""
