@@ -2,38 +2,39 @@
 
 Every grid point is validated before anything runs. Points whose content key already has a
 FINISHED run are skipped (``force`` re-runs them), so re-running an interrupted sweep completes
-only what is missing. With ``parallel > 1`` points run in worker processes; writes to the sqlite
-store are retried when SQLite reports the database locked (see
-:data:`runner.store.mlflow_store.retry_locked`).
+only what is missing. Planning, validation, skip-if-done and the parent run stay in this
+process (the driver); an executor (:mod:`runner.executors`) runs the remaining points: in this
+process or a local pool of worker processes (``local``, the default), or on Ray actors
+(``ray``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import importlib
 import itertools
 import json
-import multiprocessing
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from runner.config import ResolvedRun, resolve, resolve_config
+from runner.config import ResolvedRun, resolve
 from runner.errors import InputError
+from runner.executors.base import PointTask
 from runner.experiment_type import MetricSpec
-from runner.plugins import Plugins, load_plugins
+from runner.liveness import stale_reason
+from runner.plugins import Plugins
+from runner.provenance import config_hash
 from runner.registry import Registry
-from runner.runs import RunOutcome, execute
+from runner.runs import RunOutcome
 from runner.store import names
+
+if TYPE_CHECKING:
+    from runner.executors.base import Executor
 
 #: Outcomes that count as done: ran to the end now, or earlier (skip-if-done).
 DONE = ("FINISHED", "SKIPPED")
-SQL_STORE_MODULE = "mlflow.store.tracking.sqlalchemy_store"
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class SweepResult:
     best: RunOutcome | None
     #: Runs of an earlier sweep left RUNNING by a killed process, marked FAILED at the start.
     ended_stale: list[str] = dataclasses.field(default_factory=list)
+    #: What the executor reports: its name, workers, start-up, dispatch latency, Ray nodes.
+    executor: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def metric(self) -> str | None:
@@ -133,19 +136,40 @@ def run_sweep(
     plugins: Plugins,
     *,
     tracking_uri: str,
-    parallel: int = 1,
+    parallel: int | None = 1,
     force: bool = False,
     on_outcome: Callable[[SweepPoint, RunOutcome], None] | None = None,
+    executor: str | Executor = "local",
+    ray_address: str | None = None,
+    ray_runtime_env: dict[str, Any] | None = None,
 ) -> SweepResult:
-    """Run every point as a child of a new parent run; rank by the type's primary metric."""
+    """Run every point as a child of a new parent run; rank by the type's primary metric.
+
+    The driver (this process) checks every point's inputs, decides which points are already
+    done (skip-if-done), and creates and ends the parent run; ``executor`` (``local``: this
+    machine's processes; ``ray``: a Ray cluster) runs the rest. ``parallel`` caps the workers
+    (``local``: default 1; ``ray``: default the cluster's CPUs).
+    """
+    from runner.executors import make_executor
     from runner.liveness import end_stale_runs, process_tags
     from runner.store import mlflow_store
 
     first = points[0].resolved
     spec = first.experiment_type.primary
-    # Workers fork first: the store is opened only after, so none inherits its connection.
-    with _worker_pool(points, parallel, tracking_uri) as pool:
-        check_inputs(name, points, plugins, tracking_uri)
+    runner_executor = executor if not isinstance(executor, str) else make_executor(
+        executor, parallel=parallel, ray_address=ray_address, ray_runtime_env=ray_runtime_env)
+    outcomes: list[RunOutcome | None] = [None] * len(points)
+
+    def report(index: int, outcome: RunOutcome) -> None:
+        outcomes[index] = outcome
+        if on_outcome:
+            on_outcome(points[index], outcome)
+
+    with runner_executor:
+        # Workers start first (a local pool forks before this process opens the store; Ray
+        # actors import while the driver checks inputs).
+        runner_executor.start(points, tracking_uri)
+        done_before = check_inputs(name, points, plugins, tracking_uri, skip_if_done=not force)
         stale = [run.run_id for run in end_stale_runs(tracking_uri, first.experiment_name)]
         parent = mlflow_store.start_parent_run(
             tracking_uri, first.experiment_name, f"sweep {name}",
@@ -154,37 +178,82 @@ def run_sweep(
                   names.SWEEP_POINTS_TAG: str(len(points)), **process_tags()},
         )
         tags = {names.PARENT_RUN_TAG: parent, names.SWEEP_TAG: name}
-        outcomes: list[RunOutcome | None] = [None] * len(points)
         status = "FAILED"
         try:
-            for index, outcome in _run_points(points, plugins, tracking_uri, tags, pool, force):
-                outcomes[index] = outcome
-                if on_outcome:
-                    on_outcome(points[index], outcome)
+            for index, outcome in done_before.items():
+                report(index, outcome)
+            tasks = [PointTask(i, p.label, p.resolved.config, config_hash(p.resolved.config))
+                     for i, p in enumerate(points) if i not in done_before]
+            for index, outcome in runner_executor.run(tasks, plugins, tracking_uri=tracking_uri,
+                                                      tags=tags, force=force):
+                report(index, outcome)
             status = "FINISHED" if all(o and o.status in DONE for o in outcomes) else "FAILED"
         except KeyboardInterrupt:
             status = "KILLED"
+            runner_executor.interrupt()
             raise
         finally:
-            done = [o for o in outcomes if o is not None]
-            best = best_outcome(done, spec) if spec else None
-            mlflow_store.finish_parent_run(
-                tracking_uri, parent, status, results_table(done, spec),
-                (best.run_id, spec.name, best.metrics[spec.name]) if best and spec else None,
-            )
-    return SweepResult(parent, points, done, spec, best, stale)
+            try:
+                runner_executor.close()
+            finally:
+                end_left_children(tracking_uri, first.experiment_name, parent, status)
+                done = [o for o in outcomes if o is not None]
+                best = best_outcome(done, spec) if spec else None
+                mlflow_store.finish_parent_run(
+                    tracking_uri, parent, status, results_table(done, spec),
+                    (best.run_id, spec.name, best.metrics[spec.name]) if best and spec else None,
+                )
+    return SweepResult(parent, points, done, spec, best, stale, runner_executor.stats.as_dict())
 
 
-def check_inputs(name: str, points: list[SweepPoint], plugins: Plugins, tracking_uri: str) -> None:
+def end_left_children(tracking_uri: str, experiment: str, parent: str, status: str) -> list[str]:
+    """Children of ``parent`` still RUNNING once no worker runs any point of the sweep.
+
+    After an interrupt they end KILLED; otherwise they are attempts whose worker process died
+    (the point was run again), and end FAILED saying so. Returns their ids.
+    """
+    from runner.store import mlflow_store
+
+    left = mlflow_store.sweep_children(tracking_uri, experiment, parent, status="RUNNING")
+    for run in left:
+        if status == "KILLED":
+            mlflow_store.end_run(tracking_uri, run.run_id, "KILLED",
+                                 "the sweep was interrupted (Ctrl-C) while this point ran")
+        else:
+            mlflow_store.mark_failed(tracking_uri, run.run_id,
+                                     f"{stale_reason(run.tags)}; the sweep ran the point again")
+    return [run.run_id for run in left]
+
+
+def check_inputs(
+    name: str, points: list[SweepPoint], plugins: Plugins, tracking_uri: str, *,
+    skip_if_done: bool = False,
+) -> dict[int, RunOutcome]:
     """Every point's ``runner_prepare`` (data files exist, parse, have the columns), before any
-    point runs; no run is created. A bad point is one ``InputError`` naming it."""
+    point runs; no run is created. A bad point is one ``InputError`` naming it.
+
+    With ``skip_if_done``, returns the points whose content key already has a FINISHED run, by
+    index, as ``SKIPPED`` outcomes (with that run's id and metrics).
+    """
+    from runner.lifecycle import SKIPPED
+    from runner.overrides import flatten
     from runner.runs import prepare_only
 
-    for point in points:
+    skipped: dict[int, RunOutcome] = {}
+    for index, point in enumerate(points):
         try:
-            prepare_only(point.resolved, plugins, tracking_uri)
+            ctx = prepare_only(point.resolved, plugins, tracking_uri, skip_if_done=skip_if_done)
         except InputError as exc:
             raise InputError(f"grid point {name} [{point.label}]: {exc}") from None
+        if ctx.status == SKIPPED and ctx.run_id:
+            from runner.store import mlflow_store
+
+            skipped[index] = RunOutcome(
+                run_id=str(ctx.run_id), experiment=point.resolved.experiment_name, status=SKIPPED,
+                params=flatten(point.resolved.config["params"]),
+                metrics=mlflow_store.run_metrics(tracking_uri, str(ctx.run_id)),
+            )
+    return skipped
 
 
 def best_outcome(outcomes: list[RunOutcome], spec: MetricSpec) -> RunOutcome | None:
@@ -201,78 +270,3 @@ def results_table(outcomes: list[RunOutcome], spec: MetricSpec | None) -> dict[s
         **({spec.name: [o.metrics.get(spec.name) for o in outcomes]} if spec else {}),
         "params": [json.dumps(o.params, sort_keys=True) for o in outcomes],
     }
-
-
-@contextlib.contextmanager
-def _worker_pool(
-    points: list[SweepPoint], parallel: int, tracking_uri: str
-) -> Iterator[ProcessPoolExecutor | None]:
-    """``parallel`` worker processes forked now; ``None`` for a sequential sweep.
-
-    The heavy modules (MLflow, the experiment type's implementation) are imported once, here,
-    and the workers are forked right away: they share those imports, and since this process
-    has not opened the tracking store yet, no worker inherits a database connection. A process
-    that already runs other threads (a notebook, a test session) may hold locks a fork would
-    copy half-taken: there, workers start from a forkserver that imports the same modules.
-    """
-    if parallel <= 1 or len(points) <= 1:
-        yield None
-        return
-    modules = sorted({"runner.store.mlflow_store", *(_module_of(p.resolved.experiment_type.implementation)
-                                           for p in points)})
-    if tracking_uri.startswith("sqlite:"):  # the store's own imports (SQLAlchemy, alembic): ~1 s
-        modules.append(SQL_STORE_MODULE)
-    if threading.active_count() == 1:
-        for module in modules:
-            importlib.import_module(module)
-        context = multiprocessing.get_context("fork")
-    else:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(modules)
-    with ProcessPoolExecutor(max_workers=min(parallel, len(points)), mp_context=context,
-                             initializer=_init_worker) as pool:
-        for _ in range(pool._max_workers):  # noqa: SLF001 - fork them all before the store opens
-            pool.submit(int)
-        yield pool
-
-
-def _module_of(implementation: str | type) -> str:
-    if isinstance(implementation, str):
-        return implementation.partition(":")[0]
-    return implementation.__module__
-
-
-def _run_points(
-    points: list[SweepPoint], plugins: Plugins, tracking_uri: str, tags: dict[str, str],
-    pool: ProcessPoolExecutor | None, force: bool,
-) -> Iterable[tuple[int, RunOutcome]]:
-    """Each point's outcome as it completes; a point already done is SKIPPED unless ``force``."""
-    if pool is None:
-        for index, point in enumerate(points):
-            yield index, execute(point.resolved, plugins, tracking_uri=tracking_uri, tags=tags,
-                                 skip_if_done=not force)
-        return
-    futures = {  # each worker checks skip-if-done itself
-        pool.submit(_worker, point.resolved.config, tracking_uri, tags, force): index
-        for index, point in enumerate(points)
-    }
-    for future in as_completed(futures):
-        yield futures[future], RunOutcome(**future.result())
-
-
-_worker_plugins: Plugins | None = None
-
-
-def _init_worker() -> None:
-    """Discover plugins once per worker process."""
-    global _worker_plugins
-    _worker_plugins = load_plugins()
-
-
-def _worker(config: dict[str, Any], tracking_uri: str, tags: dict[str, str], force: bool) -> dict[str, Any]:
-    """Run one point in a worker process."""
-    assert _worker_plugins is not None
-    resolved = resolve_config(config, _worker_plugins)
-    outcome = execute(resolved, _worker_plugins, tracking_uri=tracking_uri, tags=tags,
-                      skip_if_done=not force)
-    return dataclasses.asdict(outcome)

@@ -28,7 +28,7 @@ import mlflow  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
-from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential  # noqa: E402
+from tenacity import retry, retry_if_exception, wait_random_exponential  # noqa: E402
 
 from runner.errors import InputError, PluginError  # noqa: E402
 from runner.recorder import ArtifactRecord, DatasetRecord, ModelRecord, PromptRef  # noqa: E402
@@ -63,18 +63,38 @@ for _message in QUIET_WARNINGS:
 #: - "UNIQUE constraint failed": two runs created the same row at once (the same dataset, prompt
 #:   or experiment) between MLflow's check and its insert; on retry MLflow finds and reuses it.
 TRANSIENT_ERRORS = ("database is locked", "UNIQUE constraint failed")
+#: What a write meets while a database server restarts (a ``postgresql://`` URI used directly; an
+#: ``http://`` tracking server's client already retries refused connections and 5xx answers
+#: itself, with backoff, for ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` tries). A write that failed this
+#: way never reached the database, so retrying it is safe.
+RESTART_ERRORS = ("Connection refused", "could not connect to server",
+                  "server closed the connection unexpectedly",
+                  "terminating connection due to administrator command",
+                  "the database system is starting up", "the database system is shutting down",
+                  "the database system is in recovery mode", "duplicate key value violates unique")
+#: How long writes are retried through a server restart (locks wait up to 300 s).
+RESTART_RETRY_SEC = 60.0
+LOCKED_RETRY_SEC = 300.0
 
 
 def is_transient(exc: BaseException) -> bool:
-    """An error of concurrent writers that the same write, retried, gets past."""
-    return any(message in str(exc) for message in TRANSIENT_ERRORS)
+    """An error of concurrent writers, or of a restarting server, that the same write, retried,
+    gets past."""
+    return any(message in str(exc) for message in (*TRANSIENT_ERRORS, *RESTART_ERRORS))
+
+
+def _stop_retrying(state: Any) -> bool:
+    """Locked sqlite writes are retried up to 300 s; a restarting server up to 60 s."""
+    error = state.outcome.exception() if state.outcome is not None else None
+    restart = error is not None and not any(m in str(error) for m in TRANSIENT_ERRORS)
+    return bool(state.seconds_since_start >= (RESTART_RETRY_SEC if restart else LOCKED_RETRY_SEC))
 
 
 #: Every write here is one transaction (rolled back on error), so retrying it is safe.
 retry_locked = retry(
     retry=retry_if_exception(is_transient),
     wait=wait_random_exponential(multiplier=0.05, max=2),
-    stop=stop_after_delay(300),
+    stop=_stop_retrying,
     reraise=True,
 )
 
@@ -573,3 +593,67 @@ def mark_failed(tracking_uri: str, run_id: str, reason: str) -> None:
     mlflow_client = client(tracking_uri)
     mlflow_client.set_tag(run_id, names.STALE_TAG, reason)
     mlflow_client.set_terminated(run_id, "FAILED")
+
+
+# --- sweeps on several workers (runner.executors) -------------------------------------------
+
+
+def sweep_children(
+    tracking_uri: str, experiment: str, parent_run_id: str, *, status: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> list[RunView]:
+    """Child runs of sweep parent ``parent_run_id``, optionally only those with ``status`` and
+    the given tag values."""
+    mlflow_client = client(tracking_uri)
+    found = mlflow_client.get_experiment_by_name(experiment)
+    if found is None:
+        return []
+    clauses = [f"tags.`{names.PARENT_RUN_TAG}` = '{parent_run_id}'"]
+    if status is not None:
+        clauses.append(f"attributes.status = '{status}'")
+    clauses += [f"tags.`{key}` = '{value}'" for key, value in (tags or {}).items()]
+    runs = retry_locked(mlflow_client.search_runs)(
+        [found.experiment_id], filter_string=" and ".join(clauses), max_results=10_000)
+    return [_view(run) for run in runs]
+
+
+@retry_locked
+def end_run(tracking_uri: str, run_id: str, status: str, reason: str) -> None:
+    """End a run another process left open (``KILLED``/``FAILED``), saying why in a tag."""
+    mlflow_client = client(tracking_uri)
+    mlflow_client.set_tag(run_id, names.STALE_TAG, reason)
+    mlflow_client.set_terminated(run_id, status)
+
+
+def is_local_only(tracking_uri: str) -> str | None:
+    """Why workers on other hosts cannot use ``tracking_uri`` (a file, or this host by a
+    loopback name), or ``None`` when they can."""
+    from urllib.parse import urlparse
+
+    if sqlite_path(tracking_uri) is not None or tracking_uri.startswith("sqlite:"):
+        return "a sqlite file on this machine, which workers on other hosts cannot write"
+    parsed = urlparse(tracking_uri)
+    if parsed.scheme in ("", "file"):
+        return "a folder on this machine, which workers on other hosts cannot write"
+    if parsed.hostname in ("localhost", "::1") or (parsed.hostname or "").startswith("127."):
+        return f"{parsed.hostname}, which names each worker's own host, not this one"
+    return None
+
+
+def server_reachable(tracking_uri: str, timeout: float = 5.0) -> None:
+    """Open the store now (one request), so an unreachable server is one line, not a hang of
+    MLflow's retries: an ``InputError`` when the connection is refused or times out."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(tracking_uri)
+    if parsed.scheme not in ("http", "https"):
+        return
+    import socket
+
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parsed.hostname or "localhost", port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise InputError(f"tracking server {tracking_uri}: cannot connect ({exc.strerror or exc}); "
+                         "is it running? (`runner server ...`)") from None

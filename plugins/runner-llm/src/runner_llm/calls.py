@@ -230,16 +230,20 @@ def log_usage_metrics(
     return log_token_usage(ctx, params, items, local=local)
 
 
-def log_backend_inputs(ctx: RunContext, backend: Backend) -> None:
-    """Declare the backend's local files (``backend.files``, e.g. model weights) as a run input.
+def declare_backend(ctx: RunContext, backend: Backend) -> None:
+    """Tell the core what the backend brings to a run; call it in ``runner_prepare``.
 
-    Their digest goes into the content key, so a changed model file is a different run (and
-    ``runner reproduce`` reports it). Backends without ``files`` (APIs) declare nothing. Call it
-    in ``runner_prepare``.
+    - its local files (``backend.files``, e.g. model weights) are a run input: their digest goes
+      into the content key, so a changed model file is a different run (and ``runner
+      reproduce`` reports it); backends without ``files`` (APIs) declare none;
+    - its secrets (``backend.secrets``, e.g. the API key) are masked in everything the run
+      writes, should an endpoint echo them.
     """
     files = getattr(backend, "files", None)
     if files is not None:
         ctx.log_input("llm_model", path=files)
+    for secret in getattr(backend, "secrets", ()):
+        ctx.add_secret(secret)
 
 
 def tag_items_answered(ctx: RunContext, answered: int, total: int) -> None:

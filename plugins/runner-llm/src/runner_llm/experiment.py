@@ -19,7 +19,7 @@ from runner_llm import prompts
 from runner_llm.backends import Backend, Completion, get_backend, is_local
 from runner_llm.calls import (
     iter_calls,
-    log_backend_inputs,
+    declare_backend,
     log_usage_metrics,
     tag_items_answered,
 )
@@ -71,7 +71,7 @@ class LlmPromptExperiment:
         load_prices(params.pricing_file)
         self.backend = get_backend(params)
         ctx.log_input("prompt", text=self.template.text)  # the text is in the content key
-        log_backend_inputs(ctx, self.backend)
+        declare_backend(ctx, self.backend)
         ctx.set_tag("runner.llm.prompt_file", self.template.path)
         ctx.set_tag("runner.llm.input_source", source)
         self._log_dataset(ctx, self.items, source)

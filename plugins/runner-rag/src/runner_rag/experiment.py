@@ -21,7 +21,7 @@ from runner_llm import quality
 from runner_llm.backends import Backend, get_backend, is_local
 from runner_llm.calls import (
     latency_summary,
-    log_backend_inputs,
+    declare_backend,
     log_token_usage,
     tag_items_answered,
 )
@@ -114,7 +114,7 @@ class RagExperiment:
             self.backend = get_backend(params)
             self.generator = LLMGenerator(self.backend, self.template)
             ctx.log_input("prompt", text=self.template.text)  # in the content key
-            log_backend_inputs(ctx, self.backend)
+            declare_backend(ctx, self.backend)
         else:
             self.generator = ExtractiveGenerator(self.embedder)
         ctx.log_input("embedding_model", path=self.embedder.folder)

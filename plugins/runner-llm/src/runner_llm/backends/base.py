@@ -138,7 +138,8 @@ class Backend(Protocol):
     ``usd_per_hour`` (unless the pricing table names the model); a backend without the
     attribute is priced per token from the table. A backend whose answers depend on local files
     (model weights) may expose them as ``files`` (a file or folder): runs digest them into their
-    content key (:func:`runner_llm.calls.log_backend_inputs`).
+    content key; one that holds credentials exposes their values as ``secrets``, which runs
+    mask in everything they write (:func:`runner_llm.calls.declare_backend`).
     """
 
     name: str

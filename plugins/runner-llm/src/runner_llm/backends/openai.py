@@ -76,9 +76,18 @@ class OpenAIBackend:
         self.url = params.base_url.rstrip("/") + "/chat/completions"
         self.client = httpx.Client(timeout=httpx.Timeout(params.timeout_sec))
 
+    @property
+    def secrets(self) -> list[str]:
+        """The API key: runs mask it wherever a server might echo it (error bodies, traces)."""
+        key = self._key()
+        return [key] if key else []
+
+    def _key(self) -> str | None:
+        return os.environ.get(self.params.api_key_env) if self.params.api_key_env else None
+
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.params.api_key_env) if self.params.api_key_env else None
+        key = self._key()
         if key:
             headers["Authorization"] = f"Bearer {key}"
         return headers
