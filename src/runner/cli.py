@@ -179,8 +179,17 @@ def run_command(
 @click.option("--grid", "grid", multiple=True, metavar="KEY=V1,V2,...",
               help="values to sweep for one param (YAML values, comma-separated); repeatable")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="fixed override")
-@click.option("--parallel", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="grid points run at once, in worker processes")
+@click.option("--parallel", default=None, type=click.IntRange(1, 4096),
+              help="grid points run at once  [default: 1 with --executor local, the cluster's "
+                   "CPUs with --executor ray]")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: worker processes on this machine; ray: Ray actors on a cluster")
+@click.option("--ray-address", default=None,
+              help="Ray cluster to run on  [default: $RAY_ADDRESS, else a local cluster started "
+                   "for the sweep]")
+@click.option("--ray-runtime-env", default=None, metavar="JSON|FILE",
+              help="Ray runtime_env for the workers (pip packages, working_dir, env_vars), as "
+                   "JSON or a JSON/YAML file")
 @click.option("--force", is_flag=True, help="re-run points that already have a FINISHED run")
 @click.option("--dry-run", is_flag=True, help="print the expanded grid and stop")
 @click.option("--experiment-name", default=None, help="MLflow experiment (default: the entry's)")
@@ -188,13 +197,14 @@ def run_command(
 @json_option
 @registry_option
 def sweep_command(
-    name: str, grid: tuple[str, ...], overrides: tuple[str, ...], parallel: int, force: bool,
+    name: str, grid: tuple[str, ...], overrides: tuple[str, ...], parallel: int | None,
+    executor: str, ray_address: str | None, ray_runtime_env: str | None, force: bool,
     dry_run: bool, experiment_name: str | None, tracking_uri: str, as_json: bool,
     registry_path: Path | None,
 ) -> None:
     """Run NAME over a grid of params: one parent run, a nested child run per point."""
     from runner.registry import load_registry
-    from runner.sweep import plan
+    from runner.sweep import load_runtime_env, plan
     from runner.views import print_json, print_table
 
     plugins = cli_plugins()
@@ -211,6 +221,8 @@ def sweep_command(
     from runner.sweep import run_sweep
     from runner.views import format_metric
 
+    runtime_env = load_runtime_env(ray_runtime_env) if ray_runtime_env else None
+
     def report(point, outcome):  # type: ignore[no-untyped-def]
         if not as_json:
             label = point.label
@@ -218,7 +230,9 @@ def sweep_command(
             click.echo(f"{outcome.status:<8} {label} -> run {outcome.run_id}{note}", err=True)
 
     try:
-        result = run_sweep(name, points, plugins, tracking_uri=tracking_uri, parallel=parallel, force=force, on_outcome=report)
+        result = run_sweep(name, points, plugins, tracking_uri=tracking_uri, parallel=parallel,
+                           force=force, on_outcome=report, executor=executor,
+                           ray_address=ray_address, ray_runtime_env=runtime_env)
     except KeyboardInterrupt:
         click.echo("interrupted: re-run the same command to finish the missing points", err=True)
         sys.exit(130)
@@ -230,6 +244,7 @@ def sweep_command(
     if as_json:
         print_json({"parent_run_id": result.parent_run_id, "metric": metric,
                     "best_run_id": result.best.run_id if result.best else None,
+                    "executor": result.executor,
                     "runs": [{"params": p.overrides, **o.as_dict()} for p, o in ranked]})
     else:
         click.echo(f"sweep parent run {result.parent_run_id}; best: "

@@ -126,6 +126,25 @@ def plan(
     return points
 
 
+def load_runtime_env(value: str) -> dict[str, Any]:
+    """``--ray-runtime-env``: JSON text, or a JSON/YAML file holding a Ray ``runtime_env``."""
+    from pathlib import Path
+
+    text = value
+    if not value.lstrip().startswith("{"):
+        path = Path(value)
+        if not path.is_file():
+            raise InputError(f"--ray-runtime-env: {value!r} is neither JSON nor a file")
+        text = path.read_text()
+    try:
+        loaded = yaml.safe_load(text)  # JSON is YAML
+    except yaml.YAMLError as exc:
+        raise InputError(f"--ray-runtime-env: cannot parse {value!r}: {exc}".splitlines()[0]) from None
+    if not isinstance(loaded, dict):
+        raise InputError("--ray-runtime-env must be a mapping (pip, working_dir, env_vars, ...)")
+    return loaded
+
+
 def _yaml(value: Any) -> str:
     return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("\n...")
 
@@ -165,11 +184,14 @@ def run_sweep(
         if on_outcome:
             on_outcome(points[index], outcome)
 
+    mlflow_store.server_reachable(tracking_uri)
     with runner_executor:
-        # Workers start first (a local pool forks before this process opens the store; Ray
-        # actors import while the driver checks inputs).
-        runner_executor.start(points, tracking_uri)
+        if runner_executor.starts_first:  # a local pool forks before this process opens the store
+            runner_executor.start(points, tracking_uri)
         done_before = check_inputs(name, points, plugins, tracking_uri, skip_if_done=not force)
+        left = [p for i, p in enumerate(points) if i not in done_before]
+        if left and not runner_executor.starts_first:  # no cluster for a sweep that is all done
+            runner_executor.start(left, tracking_uri)
         stale = [run.run_id for run in end_stale_runs(tracking_uri, first.experiment_name)]
         parent = mlflow_store.start_parent_run(
             tracking_uri, first.experiment_name, f"sweep {name}",

@@ -67,6 +67,9 @@ class Executor(abc.ABC):
     pool forks there); ``close`` always runs, after the points or an interrupt."""
 
     name: str = "?"
+    #: Whether workers must start before the driver opens the store (a fork must not inherit
+    #: its connection); otherwise they start once skip-if-done left points to run.
+    starts_first: bool = False
 
     def __init__(self) -> None:
         self.stats = ExecutorStats(self.name)
