@@ -31,6 +31,10 @@ class ToyParams(BaseModel):
     dataset: Dataset = Field(default_factory=Dataset)
     fail_in: str | None = Field(None, description="phase that raises, to test failure paths")
 
+    def inactive_params(self) -> set[str]:
+        """An empty note takes no effect: it is not shown as an MLflow param."""
+        return set() if self.note else {"note"}
+
 
 class ToyExperiment:
     """Records one thing per phase so tests can see each phase reached MLflow."""

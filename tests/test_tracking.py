@@ -134,3 +134,13 @@ def test_writes_retry_what_parallel_writers_run_into():
         return "reused"
 
     assert insert_dataset() == "reused" and len(calls) == 2
+
+
+def test_params_that_take_no_effect_are_not_mlflow_params_but_stay_in_config(make_plugins, tracking_uri):
+    client = MlflowClient(tracking_uri)
+    quiet = run_experiment("toy", tracking_uri=tracking_uri, plugins=make_plugins())
+    assert "note" not in client.get_run(quiet.run_id).data.params
+    config = json.loads(open(client.download_artifacts(quiet.run_id, "config.json")).read())
+    assert config["params"]["note"] == ""
+    noted = run_experiment("toy", {"note": "hi"}, tracking_uri=tracking_uri, plugins=make_plugins())
+    assert client.get_run(noted.run_id).data.params["note"] == "hi"

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from runner.errors import InputError
 from runner.experiment_type import ExperimentType
-from runner.overrides import apply_overrides, parse_override
+from runner.overrides import apply_overrides, flatten, parse_override
 from runner.plugins import PluginInfo, Plugins
 from runner.registry import Registry
 from runner.validation import describe_validation_error
@@ -43,6 +43,23 @@ class ResolvedRun:
     def params_dict(self) -> dict[str, Any]:
         """The params as plain JSON-ready values, defaults filled in."""
         return self.experiment_type.adapter().dump_python(self.params, mode="json")
+
+    @property
+    def inactive_params(self) -> set[str]:
+        """Params that take no effect with these values (``params.inactive_params()``, if the
+        model defines it): e.g. the LLM fields of a RAG run whose answers are extractive."""
+        method = getattr(self.params, "inactive_params", None)
+        return set(method()) if callable(method) else set()
+
+    @property
+    def logged_params(self) -> dict[str, Any]:
+        """The params shown as MLflow params: flattened, without the inactive ones.
+
+        ``config.json`` keeps every param, so the run can still be re-run from it alone.
+        """
+        inactive = self.inactive_params
+        return {key: value for key, value in flatten(self.params_dict).items()
+                if key not in inactive and key.split(".")[0] not in inactive}
 
     @property
     def config(self) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from runner.context import CoreState, RunContext
 from runner.errors import Interrupted, PluginError
 from runner.liveness import new_workdir
-from runner.overrides import flatten
 from runner.store.names import FAILED_PHASE_TAG, PARTIAL_ERROR_TAG
 
 if TYPE_CHECKING:
@@ -60,7 +59,7 @@ def new_context(
         show_progress=show_progress,
         _core=CoreState(skip_if_done=skip_if_done, probe_only=probe_only),
     )
-    ctx._core.recorder.params.update(flatten(config["params"]))
+    ctx._core.recorder.params.update(resolved.logged_params)
     ctx._core.recorder.tags.update(tags or {})
     return ctx
 

@@ -186,12 +186,11 @@ def run_sweep(
 
     mlflow_store.server_reachable(tracking_uri)
     with runner_executor:
-        if runner_executor.starts_first:  # a local pool forks before this process opens the store
-            runner_executor.start(points, tracking_uri)
+        # Workers start first: a local pool forks before this process opens the store; a Ray
+        # cluster and its actors start while this process checks every point's inputs.
+        runner_executor.start(points, tracking_uri)
         done_before = check_inputs(name, points, plugins, tracking_uri, skip_if_done=not force)
-        left = [p for i, p in enumerate(points) if i not in done_before]
-        if left and not runner_executor.starts_first:  # no cluster for a sweep that is all done
-            runner_executor.start(left, tracking_uri)
+        runner_executor.ready([p for i, p in enumerate(points) if i not in done_before], tracking_uri)
         stale = [run.run_id for run in end_stale_runs(tracking_uri, first.experiment_name)]
         parent = mlflow_store.start_parent_run(
             tracking_uri, first.experiment_name, f"sweep {name}",

@@ -67,16 +67,17 @@ class Executor(abc.ABC):
     pool forks there); ``close`` always runs, after the points or an interrupt."""
 
     name: str = "?"
-    #: Whether workers must start before the driver opens the store (a fork must not inherit
-    #: its connection); otherwise they start once skip-if-done left points to run.
-    starts_first: bool = False
-
     def __init__(self) -> None:
         self.stats = ExecutorStats(self.name)
 
     @abc.abstractmethod
     def start(self, points: list[SweepPoint], tracking_uri: str) -> None:
-        """Get workers going (they may still be starting when this returns)."""
+        """Get workers going, before the driver opens the store and checks inputs (they may
+        still be starting when this returns)."""
+
+    def ready(self, points: list[SweepPoint], tracking_uri: str) -> None:  # noqa: B027
+        """After the driver's checks, before the parent run: ``points`` are left to run. Raises
+        what stops the sweep before any run exists (no cluster, a store workers cannot use)."""
 
     @abc.abstractmethod
     def run(

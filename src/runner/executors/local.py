@@ -34,7 +34,6 @@ class LocalExecutor(Executor):
     """``parallel`` worker processes on this machine; in-process when ``parallel`` is 1."""
 
     name = "local"
-    starts_first = True
 
     def __init__(self, parallel: int | None = 1) -> None:
         super().__init__()

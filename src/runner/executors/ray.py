@@ -52,6 +52,9 @@ READY_TIMEOUT_SEC = float(os.environ.get("RUNNER_RAY_READY_TIMEOUT", "300"))
 INTERRUPT_GRACE_SEC = 15.0
 #: How often a worker looks whether the driver asked it to stop.
 STOP_POLL_SEC = 0.25
+#: Ray's loggers whose start-up notes (token set-up, "not the main thread") are noise here.
+QUIET_LOGGERS = ("ray._private.authentication.authentication_token_setup", "ray._private.worker",
+                 "ray.worker")
 #: Variables a worker needs to reach an authenticated tracking server, forwarded when set.
 FORWARDED_ENV = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN",
                  "MLFLOW_TRACKING_INSECURE_TLS", "MLFLOW_TRACKING_SERVER_CERT_PATH",
@@ -107,32 +110,50 @@ class RayExecutor(Executor):
         self._inflight: dict[Any, tuple[PointTask, Any, float]] = {}
         self._stop_key = f"runner-sweep-stop-{uuid.uuid4().hex}"
         self._started = 0.0
+        self._starting: threading.Thread | None = None
+        self._start_error: BaseException | None = None
 
     # --- the cluster and the workers ----------------------------------------------------------
 
     def start(self, points: list[SweepPoint], tracking_uri: str) -> None:
+        """Connect to (or start) the cluster and create the actors in a background thread,
+        while the driver checks inputs; :meth:`ready` waits for it."""
         ray = self._ray = import_ray()
         self._started = time.perf_counter()
-        address = self.address or os.environ.get("RAY_ADDRESS") or None
-        if not ray.is_initialized():
-            self._init(ray, address)
-        refuse_local_store(tracking_uri, ray.nodes(), ray.util.get_node_ip_address())
-        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        workers = max(1, min(self.parallel or cpus, len(points)))
-        options: dict[str, Any] = {
-            "num_cpus": 1, "max_restarts": MAX_RESTARTS, "max_task_retries": MAX_RESTARTS,
-            "scheduling_strategy": "SPREAD",
-        }
-        forwarded = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
-        if forwarded:
-            options["runtime_env"] = {"env_vars": forwarded}
-        worker_class = ray.remote(PointWorker).options(**options)
-        modules = worker_modules(points, tracking_uri)
-        for _ in range(workers):
-            actor = worker_class.remote(tracking_uri, modules, self._stop_key, os.getcwd())
-            self._actors.append(actor)
-            self._waiting[actor.ready.remote()] = actor
-        self.stats.workers = workers
+        self._starting = threading.Thread(target=self._start, args=(ray, points, tracking_uri),
+                                          name="runner-ray-start", daemon=True)
+        self._starting.start()
+
+    def _start(self, ray: Any, points: list[SweepPoint], tracking_uri: str) -> None:
+        try:
+            address = self.address or os.environ.get("RAY_ADDRESS") or None
+            if not ray.is_initialized():
+                self._init(ray, address)
+            refuse_local_store(tracking_uri, ray.nodes(), ray.util.get_node_ip_address())
+            cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+            workers = max(1, min(self.parallel or cpus, len(points)))
+            options: dict[str, Any] = {
+                "num_cpus": 1, "max_restarts": MAX_RESTARTS, "max_task_retries": MAX_RESTARTS,
+                "scheduling_strategy": "SPREAD",
+            }
+            forwarded = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
+            if forwarded:
+                options["runtime_env"] = {"env_vars": forwarded}
+            worker_class = ray.remote(PointWorker).options(**options)
+            modules = worker_modules(points, tracking_uri)
+            for _ in range(workers):
+                actor = worker_class.remote(tracking_uri, modules, self._stop_key, os.getcwd())
+                self._actors.append(actor)
+                self._waiting[actor.ready.remote()] = actor
+            self.stats.workers = workers
+        except BaseException as exc:  # noqa: BLE001 - raised again in the driver's thread by ready()
+            self._start_error = exc
+
+    def ready(self, points: list[SweepPoint], tracking_uri: str) -> None:
+        if self._starting is not None:
+            self._starting.join()
+        if self._start_error is not None:
+            raise self._start_error
 
     def _init(self, ray: Any, address: str | None) -> None:
         """``ray.init`` for this sweep, quietly; the CLI's SIGTERM handling survives it."""
@@ -146,22 +167,26 @@ class RayExecutor(Executor):
             kwargs.pop("include_dashboard")
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.getsignal(signal.SIGTERM) if in_main else None
-        quiet = logging.getLogger("ray._private.authentication.authentication_token_setup")
-        level = quiet.level
-        quiet.setLevel(logging.ERROR)
+        quiet = [logging.getLogger(name) for name in QUIET_LOGGERS]
+        levels = [logger.level for logger in quiet]
+        for logger in quiet:
+            logger.setLevel(logging.ERROR)
         try:
             ray.init(**kwargs)
         except ConnectionError as exc:
             raise InputError(f"cannot connect to the Ray cluster at {address}: {exc}".splitlines()[0]
                              ) from None
         finally:
-            quiet.setLevel(level)
-            if in_main and previous is not None:
+            for logger, level in zip(quiet, levels, strict=True):
+                logger.setLevel(level)
+            if in_main and previous is not None:  # ray.init's own handler would skip our cleanup
                 signal.signal(signal.SIGTERM, previous)
         self._connected_here = True
 
     def close(self) -> None:
         ray = self._ray
+        if self._starting is not None:
+            self._starting.join()
         if ray is None or not ray.is_initialized():
             return
         with contextlib.suppress(Exception):
