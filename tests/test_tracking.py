@@ -144,3 +144,25 @@ def test_params_that_take_no_effect_are_not_mlflow_params_but_stay_in_config(mak
     assert config["params"]["note"] == ""
     noted = run_experiment("toy", {"note": "hi"}, tracking_uri=tracking_uri, plugins=make_plugins())
     assert client.get_run(noted.run_id).data.params["note"] == "hi"
+
+
+def test_default_run_names_say_what_ran(make_plugins, tracking_uri, tmp_path):
+    from runner.config import resolve
+    from runner.registry import load_registry
+    from runner.runs import execute
+
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("experiments:\n  toy-fast:\n    type: toy\n    params: {lr: 0.5}\n")
+    plugins = make_plugins()
+    client = MlflowClient(tracking_uri)
+
+    def name_of(name, overrides=(), **kwargs):
+        resolved = resolve(name, overrides, plugins=plugins, registry=load_registry(registry))
+        return client.get_run(execute(resolved, plugins, tracking_uri=tracking_uri, **kwargs).run_id).info.run_name
+
+    assert name_of("toy-fast") == "toy-fast"
+    assert name_of("toy-fast", ["lr=0.5"]) == "toy-fast"  # the same as the entry: no difference
+    assert name_of("toy-fast", ["lr=0.2", "dataset.rows=4"]) == "toy-fast lr=0.2 dataset.rows=4"
+    assert name_of("toy", {"note": "x" * 200}).endswith("…")
+    assert len(name_of("toy", {"note": "x" * 200})) == 80
+    assert name_of("toy-fast", ["lr=0.2"], run_name="mine") == "mine"  # --run-name wins

@@ -38,6 +38,9 @@ class ResolvedRun:
     params: BaseModel
     experiment_name: str
     entry_name: str | None = None
+    #: The user's overrides (dotted key, value), in the order given, as resolved on top of the
+    #: registry entry: what makes this run differ from the entry (its default run name).
+    overrides: tuple[tuple[str, Any], ...] = ()
 
     @property
     def params_dict(self) -> dict[str, Any]:
@@ -107,9 +110,24 @@ def resolve(
     exp_type, plugin = plugins.experiment_type(type_id)
     base = entry.params if entry else {}
     label = f"{name} ({registry.path})" if entry and registry.path else name
-    params = validate_params(exp_type, apply_overrides(base, normalize_overrides(overrides)), label)
+    given = normalize_overrides(overrides)
+    params = validate_params(exp_type, apply_overrides(base, given), label)
     chosen = experiment_name or (entry.experiment if entry else None) or exp_type.experiment_name
-    return ResolvedRun(exp_type, plugin, params, chosen, name if entry else None)
+    differing = tuple((key, value) for key, value in given if _lookup(base, key) != value)
+    return ResolvedRun(exp_type, plugin, params, chosen, name if entry else None, differing)
+
+
+def _lookup(params: Mapping[str, Any], dotted: str) -> Any:
+    """The value at a dotted key of nested params, or a sentinel when it is not set there."""
+    node: Any = params
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _UNSET
+        node = node[part]
+    return node
+
+
+_UNSET = object()
 
 
 def resolve_config(config: Mapping[str, Any], plugins: Plugins) -> ResolvedRun:

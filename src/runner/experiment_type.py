@@ -18,6 +18,9 @@ from typing import Any, Literal, get_args
 from pydantic import TypeAdapter
 
 Direction = Literal["maximize", "minimize"]
+#: What the MLflow UI shows first for an experiment (its ``mlflow.experimentKind`` tag): the runs
+#: table for model development, the GenAI views (traces, evaluations, prompts) for LLM work.
+ExperimentKind = Literal["custom_model_development", "genai_development"]
 HOOK_PREFIX = "runner_"
 
 
@@ -77,6 +80,9 @@ class ExperimentType:
     :param description: one line for ``runner plugins`` and ``runner show``.
     :param metrics: the metrics contract; the first one is the primary metric used to rank runs
         unless ``primary_metric`` names another.
+    :param experiment_kind: how the MLflow UI opens the type's experiments:
+        ``custom_model_development`` (the runs table) or ``genai_development`` (traces,
+        evaluation runs, prompts); set on experiments runner creates.
     """
 
     id: str
@@ -86,6 +92,7 @@ class ExperimentType:
     description: str
     metrics: tuple[MetricSpec, ...] = field(default_factory=tuple)
     primary_metric: str | None = None
+    experiment_kind: ExperimentKind = "custom_model_development"
 
     @property
     def primary(self) -> MetricSpec | None:
@@ -114,6 +121,9 @@ class ExperimentType:
             if spec.direction not in get_args(Direction):
                 raise ValueError(f"metric {spec.name!r}: direction must be maximize or minimize, "
                                  f"not {spec.direction!r}")
+        if self.experiment_kind not in get_args(ExperimentKind):
+            raise ValueError(f"experiment type {self.id!r}: experiment_kind must be one of "
+                             f"{', '.join(get_args(ExperimentKind))}, not {self.experiment_kind!r}")
         if self.primary_metric is not None and self.primary_metric not in names:
             raise ValueError(f"experiment type {self.id!r}: primary_metric "
                              f"{self.primary_metric!r} names no declared metric")

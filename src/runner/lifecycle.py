@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from runner.context import CoreState, RunContext
 from runner.errors import Interrupted, PluginError
 from runner.liveness import new_workdir
+from runner.naming import default_run_name
 from runner.store.names import FAILED_PHASE_TAG, PARTIAL_ERROR_TAG
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def new_context(
         experiment_name=resolved.experiment_name,
         tracking_uri=tracking_uri,
         workdir=new_workdir(),
-        run_name=run_name,
+        run_name=run_name or default_run_name(resolved),
         seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
         entry_name=resolved.entry_name,
         plugin=resolved.plugin,

@@ -106,7 +106,7 @@ def test_concurrent_first_runs_on_a_new_sqlite_store(tmp_path):
 @pytest.mark.parametrize(
     ("make_store", "message"),
     [
-        (lambda tmp: (tmp / "a-file").write_text("") and tmp / "a-file" / "mlflow.db",
+        (lambda tmp: (tmp / "a-file").write_text("x") and tmp / "a-file" / "mlflow.db",
          "a-file is a file, not a folder"),
         (lambda tmp: (tmp / "dir.db").mkdir() or tmp / "dir.db", "is a folder, not a database file"),
         (lambda tmp: (tmp / "bad.db").write_text("not sqlite") and tmp / "bad.db",

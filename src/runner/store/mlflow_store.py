@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 import time
 import traceback
 import warnings
@@ -189,21 +190,27 @@ def artifact_root(tracking_uri: str) -> str | None:
 
 
 @retry_locked
-def ensure_experiment(tracking_uri: str, name: str) -> str:
-    """The id of experiment ``name``, created (with artifacts beside a sqlite store) if missing."""
+def ensure_experiment(tracking_uri: str, name: str, kind: str | None = None) -> str:
+    """The id of experiment ``name``, created (with artifacts beside a sqlite store) if missing.
+
+    :param kind: the ``mlflow.experimentKind`` tag (how the UI opens it), set when the
+        experiment has none yet.
+    """
     mlflow_client = client(tracking_uri)
     experiment = mlflow_client.get_experiment_by_name(name)
-    if experiment is not None:
-        return str(experiment.experiment_id)
-    root = artifact_root(tracking_uri)
-    location = f"{root}/{UNSAFE_PATH_CHARS.sub('_', name)}" if root else None
-    try:
-        return str(mlflow_client.create_experiment(name, artifact_location=location))
-    except MlflowException:  # created meanwhile by a parallel worker
-        existing = mlflow_client.get_experiment_by_name(name)
-        if existing is None:
-            raise
-        return str(existing.experiment_id)
+    if experiment is None:
+        root = artifact_root(tracking_uri)
+        location = f"{root}/{UNSAFE_PATH_CHARS.sub('_', name)}" if root else None
+        tags = {names.EXPERIMENT_KIND_TAG: kind} if kind else None
+        try:
+            return str(mlflow_client.create_experiment(name, artifact_location=location, tags=tags))
+        except MlflowException:  # created meanwhile by a parallel worker
+            experiment = mlflow_client.get_experiment_by_name(name)
+            if experiment is None:
+                raise
+    if kind and names.EXPERIMENT_KIND_TAG not in experiment.tags:
+        mlflow_client.set_experiment_tag(experiment.experiment_id, names.EXPERIMENT_KIND_TAG, kind)
+    return str(experiment.experiment_id)
 
 
 def param_value(key: str, value: Any) -> str:
@@ -237,7 +244,8 @@ class RunWriter:
     @classmethod
     def open(cls, ctx: RunContext) -> RunWriter:
         """Create the MLflow run for ``ctx`` and log its ``config.json``."""
-        experiment_id = ensure_experiment(ctx.tracking_uri, ctx.experiment_name)
+        experiment_id = ensure_experiment(ctx.tracking_uri, ctx.experiment_name,
+                                          ctx.experiment_type.experiment_kind)
         run = retry_locked(client(ctx.tracking_uri).create_run)(
             experiment_id, run_name=ctx.run_name
         )
@@ -382,8 +390,9 @@ class RunWriter:
                 raise
 
     def register_prompt(self, name: str, template: str) -> PromptRef:
-        """Register ``template`` (or reuse the version with the same text)."""
-        return register_prompt(self.tracking_uri, name, template)
+        """Register ``template`` (or reuse the version with the same text) in this run's
+        experiment, so it shows on the experiment's Prompts tab."""
+        return register_prompt(self.tracking_uri, name, template, self.experiment_id)
 
     # --- the end ------------------------------------------------------------------------------
 
@@ -429,15 +438,38 @@ def _redact_table(table: Any) -> Any:
 
 
 @retry_locked
-def register_prompt(tracking_uri: str, name: str, template: str) -> PromptRef:
-    """Register ``template`` under ``name`` unless a version with the same text exists."""
+def register_prompt(
+    tracking_uri: str, name: str, template: str, experiment_id: str | None = None
+) -> PromptRef:
+    """Register ``template`` under ``name`` unless a version with the same text exists, and list
+    the prompt under ``experiment_id`` (the tag the UI's Prompts tab filters on)."""
     mlflow_client = client(tracking_uri)
+    found = None
     with contextlib.suppress(MlflowException):
-        for version in mlflow_client.search_prompt_versions(name, max_results=1000):
-            if version.template == template:
-                return PromptRef(name, int(version.version), version.uri, template)
-    version = mlflow_client.register_prompt(name, template, commit_message="registered by runner")
+        found = next((v for v in mlflow_client.search_prompt_versions(name, max_results=1000)
+                      if v.template == template), None)
+    version = found or mlflow_client.register_prompt(
+        name, template, commit_message="registered by runner")
+    if experiment_id is not None:
+        _list_prompt_in_experiment(mlflow_client, name, experiment_id)
     return PromptRef(name, int(version.version), version.uri, template)
+
+
+_PROMPT_LINK_LOCK = threading.Lock()
+
+
+def _list_prompt_in_experiment(mlflow_client: MlflowClient, name: str, experiment_id: str) -> None:
+    """Add ``experiment_id`` to the prompt's experiment list (MLflow's ``,1,5,`` tag format)."""
+    try:  # the lock MLflow's own background linker takes (private: fall back to ours)
+        from mlflow.tracking.client import _prompt_experiment_link_lock as lock
+    except ImportError:
+        lock = _PROMPT_LINK_LOCK
+    with lock:
+        tag = mlflow_client.get_prompt(name).tags.get(names.PROMPT_EXPERIMENTS_TAG) or ""
+        ids = [i for i in tag.split(",") if i]
+        if experiment_id not in ids:
+            mlflow_client.set_prompt_tag(name, names.PROMPT_EXPERIMENTS_TAG,
+                                         "," + ",".join([*ids, experiment_id]) + ",")
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -20,6 +20,10 @@ SWEEP_RESULTS_ARTIFACT = "sweep_results.json"
 # --- MLflow's own tags -------------------------------------------------------------------------
 
 PARENT_RUN_TAG = "mlflow.parentRunId"
+#: Experiment tag: which page the MLflow UI opens the experiment on.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+#: Prompt tag the MLflow UI filters a experiment's Prompts tab on: ``,<id>,<id>,``.
+PROMPT_EXPERIMENTS_TAG = "_mlflow_experiment_ids"
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 
 # --- provenance --------------------------------------------------------------------------------
