@@ -52,6 +52,8 @@ class CoreState:
     span: Any = None
     #: ``(name, template) -> PromptRef``, set by the store.
     register_prompt: Any = None
+    #: USD plugins reported spending on APIs (``ctx.add_cost``); the ledger adds it to cost_usd.
+    api_cost_usd: float = 0.0
 
 
 @dataclass
@@ -190,6 +192,14 @@ class RunContext(Generic[P]):
             raise TypeError("ctx.log_input() takes a path or a text")
         digest = path_digest(Path(path)) if path is not None else text_digest(str(text))
         self._core.recorder.inputs[name] = digest
+
+    def add_cost(self, usd: float) -> None:
+        """Report money spent on an API during the run (e.g. LLM tokens at their price).
+
+        The core's cost ledger logs ``api_cost_usd`` (the sum) and ``cost_usd`` = compute cost +
+        API cost on every run; plugins do not log ``cost_usd`` themselves.
+        """
+        self._core.api_cost_usd += float(usd)
 
     def add_secret(self, value: str | None) -> None:
         """A value (an API key, a token) that must never be written: it is masked as ``***`` in

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from runner.builtin.ledger import LEDGER_METRICS
 from runner.overrides import flatten
 from runner.plugins import Plugins
 from runner.schema import param_rows
@@ -47,6 +48,11 @@ def describe(name: str, registry_path: Path | None = None, plugins: Plugins | No
              "deterministic": m.deterministic, "condition": m.condition}
             for m in exp_type.metrics
         ],
+        # the cost ledger the core logs on every run of every type
+        "core_metrics": [
+            {"name": m.name, "direction": m.direction, "description": m.description}
+            for m in LEDGER_METRICS
+        ],
     }
 
 
@@ -76,4 +82,9 @@ def print_description(description: dict[str, Any]) -> None:
         ["metric", "direction", "curve", "description"],
         [(m["name"] + (" (primary)" if m["primary"] else ""), m["direction"],
           "per step" if m["per_step"] else "", m["description"]) for m in description["metrics"]],
+    )
+    print_table(
+        "Cost ledger (every run, logged by the core)",
+        ["metric", "direction", "description"],
+        [(m["name"], m["direction"], m["description"]) for m in description["core_metrics"]],
     )

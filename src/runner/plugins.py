@@ -33,6 +33,7 @@ TRACE_ENV = "RUNNER_TRACE_HOOKS"
 BUILTIN_PLUGINS = (
     ("tracking", "runner.builtin.tracking"),
     ("provenance", "runner.builtin.provenance"),
+    ("ledger", "runner.builtin.ledger"),
 )
 
 
@@ -81,7 +82,13 @@ class Plugins:
             raise InputError(f"unknown experiment type {type_id!r} (known: {known})") from None
 
     def metric_spec(self, metric: str, experiment: str | None = None) -> MetricSpec | None:
-        """The declaration of ``metric``, preferring a type whose experiment is ``experiment``."""
+        """The declaration of ``metric``, preferring a type whose experiment is ``experiment``;
+        the core's own (the cost ledger) come first."""
+        from runner.builtin.ledger import LEDGER_METRICS
+
+        core = next((spec for spec in LEDGER_METRICS if spec.name == metric), None)
+        if core is not None:
+            return core
         found = [(exp_type.experiment_name == experiment, spec)
                  for exp_type, _ in self.types.values()
                  if (spec := exp_type.metric(metric)) is not None]

@@ -135,7 +135,10 @@ def reproduce(
                       run_name=f"reproduce {original.run_name or run_id}")
     new = mlflow_store.get_run(tracking_uri, outcome.run_id)
     drift += derived_param_drift(original.params, new.params)
-    unchecked = {m.name for m in resolved.experiment_type.metrics if not m.deterministic}
+    from runner.builtin.ledger import LEDGER_METRICS
+
+    unchecked = {m.name for m in (*resolved.experiment_type.metrics, *LEDGER_METRICS)
+                 if not m.deterministic}
     metrics = [
         MetricDiff(name, value, new.metrics.get(name), name not in unchecked)
         for name, value in sorted(original.metrics.items())

@@ -92,3 +92,19 @@ def test_offline_module_imports_only_the_standard_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_params_a_backend_does_not_read_are_inactive() -> None:
+    http = {"base_url", "api_key_env", "timeout_sec", "max_retries"}
+    assert BackendParams().inactive_params() == http | {"seed"}  # local, greedy
+    assert BackendParams(temperature=0.7).inactive_params() == http  # sampling reads the seed
+    assert BackendParams(backend="openai").inactive_params() == {"usd_per_hour"}
+
+
+def test_llm_prompt_inactive_params_follow_the_input_mode() -> None:
+    input_set = LlmPromptParams(backend="openai").inactive_params()
+    assert input_set == {"usd_per_hour", "input", "expected"}
+    one = LlmPromptParams(backend="openai", input="Why?", expected="Because").inactive_params()
+    assert one == {"usd_per_hour", "input_path", "max_items"}
+    # never a field the model lacks: the core drops these names from the MLflow params
+    assert LlmPromptParams().inactive_params() <= set(LlmPromptParams.model_fields)

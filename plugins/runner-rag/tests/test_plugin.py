@@ -59,3 +59,21 @@ def test_prompt_fields_come_from_runner_llm_with_the_rag_prompt_by_default() -> 
     overridden = {n for n in shared if declared(RagParams, n) != declared(PromptParams, n)}
     assert overridden == {"prompt_name"}
     assert (RagParams().prompt_name, RagParams().prompt_version) == ("rag", 1)
+
+
+def test_extractive_runs_leave_every_llm_field_inactive() -> None:
+    inactive = RagParams().inactive_params()  # extractive, dense
+    assert set(PromptParams.model_fields) | {"rrf_k"} == inactive
+    assert {"llm_model", "prompt_version", "backend", "temperature", "seed"} <= inactive
+    # the extractive generator and answer_relevance embed: these always apply
+    assert {"embedding_model", "embedding_batch_size", "chunk_size", "retriever"}.isdisjoint(
+        RagParams(retriever="bm25").inactive_params()
+    )
+
+
+def test_llm_runs_leave_only_what_the_backend_ignores_inactive() -> None:
+    local = RagParams(generator="llm", retriever="hybrid").inactive_params()
+    assert local == {"base_url", "api_key_env", "timeout_sec", "max_retries", "seed"}
+    api = RagParams(generator="llm", backend="openai", retriever="bm25").inactive_params()
+    assert api == {"usd_per_hour", "rrf_k"}
+    assert RagParams().inactive_params() <= set(RagParams.model_fields)

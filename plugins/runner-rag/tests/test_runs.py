@@ -87,6 +87,14 @@ def test_every_retriever_runs_and_logs_bounded_metrics(
         "512",
         "all-MiniLM-L6-v2",
     )
+    # extractive: no LLM ran, so no LLM or prompt field is an MLflow param; config.json has all
+    assert not {"llm_model", "prompt_version", "prompt_name", "backend", "temperature",
+                "max_tokens", "seed"} & set(params)
+    assert ("rrf_k" in params) == (retriever == "hybrid")
+    config = json.loads(
+        Path(_client(tracking_uri).download_artifacts(outcome.run_id, "config.json")).read_text()
+    )
+    assert config["params"]["llm_model"] == "SmolLM2-135M-Instruct"
     table = json.loads(
         Path(
             _client(tracking_uri).download_artifacts(outcome.run_id, "items.json")

@@ -111,6 +111,8 @@ class RayExecutor(Executor):
         self._stop_key = f"runner-sweep-stop-{uuid.uuid4().hex}"
         self._started = 0.0
         self._starting: threading.Thread | None = None
+        self._started_event = threading.Event()
+        self._release = threading.Event()
         self._start_error: BaseException | None = None
 
     # --- the cluster and the workers ----------------------------------------------------------
@@ -148,10 +150,16 @@ class RayExecutor(Executor):
             self.stats.workers = workers
         except BaseException as exc:  # noqa: BLE001 - raised again in the driver's thread by ready()
             self._start_error = exc
+        finally:
+            self._started_event.set()
+            if self._connected_here:
+                # A local cluster's processes die with the thread that started them (Ray sets
+                # their parent-death signal): this thread lives until the cluster is stopped.
+                self._release.wait()
 
     def ready(self, points: list[SweepPoint], tracking_uri: str) -> None:
         if self._starting is not None:
-            self._starting.join()
+            self._started_event.wait()
         if self._start_error is not None:
             raise self._start_error
 
@@ -186,20 +194,25 @@ class RayExecutor(Executor):
     def close(self) -> None:
         ray = self._ray
         if self._starting is not None:
-            self._starting.join()
-        if ray is None or not ray.is_initialized():
-            return
-        with contextlib.suppress(Exception):
-            from ray.experimental import internal_kv
-
-            internal_kv._internal_kv_del(self._stop_key)
-        for actor in self._actors:
+            self._started_event.wait()
+        try:
+            if ray is None or not ray.is_initialized():
+                return
             with contextlib.suppress(Exception):
-                ray.kill(actor, no_restart=True)
-        self._actors.clear()
-        if self._connected_here:  # stops the local cluster if this sweep started it
-            ray.shutdown()
-            self._connected_here = False
+                from ray.experimental import internal_kv
+
+                internal_kv._internal_kv_del(self._stop_key)
+            for actor in self._actors:
+                with contextlib.suppress(Exception):
+                    ray.kill(actor, no_restart=True)
+            self._actors.clear()
+            if self._connected_here:  # stops the local cluster if this sweep started it
+                ray.shutdown()
+                self._connected_here = False
+        finally:
+            self._release.set()
+            if self._starting is not None:
+                self._starting.join()
 
     # --- running points -----------------------------------------------------------------------
 

@@ -227,10 +227,12 @@ class ExperimentTypeContract:
         """Every declared metric is logged (curves with steps, finals once); none undeclared."""
         from mlflow import MlflowClient
 
+        from runner.builtin.ledger import LEDGER_METRICS
+
         client = MlflowClient(contract_run.tracking_uri)
         logged = client.get_run(contract_run.run_id).data.metrics
-        declared = {m.name: m for m in contract_type.metrics}
-        missing = [m.name for m in contract_type.metrics
+        declared = {m.name: m for m in (*LEDGER_METRICS, *contract_type.metrics)}
+        missing = [m.name for m in declared.values()
                    if m.condition is None and m.name not in logged]
         assert missing == [], f"declared metrics not logged: {', '.join(missing)}"
         undeclared = sorted(set(logged) - set(declared))
@@ -335,12 +337,18 @@ def _assert_same_metrics(first: ContractRun, second: ContractRun, exp_type: Expe
     def deterministic(run: ContractRun) -> dict[str, float]:
         metrics = MlflowClient(run.tracking_uri).get_run(run.run_id).data.metrics
         return {k: v for k, v in metrics.items()
-                if (spec := exp_type.metric(k)) is None or spec.deterministic}
+                if (spec := exp_type.metric(k) or _ledger_metric(k)) is None or spec.deterministic}
 
     a, b = deterministic(first), deterministic(second)
     differing = {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b))
                  if not (k in a and k in b and (a[k] == b[k] or math.isnan(a[k]) and math.isnan(b[k])))}
     assert differing == {}, f"deterministic metrics differ (first, second): {differing}"
+
+
+def _ledger_metric(name: str) -> Any:
+    from runner.builtin.ledger import LEDGER_METRICS
+
+    return next((spec for spec in LEDGER_METRICS if spec.name == name), None)
 
 
 def _plugin_module(plugins: Plugins, type_id: str) -> str:

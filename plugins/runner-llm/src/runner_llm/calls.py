@@ -1,13 +1,13 @@
 """Run chat requests through a backend with one trace span per call, and log usage metrics.
 
-Shared by every experiment type that calls an LLM (llm-prompt, RAG), so tracing, per-item
-metrics, latency percentiles and cost are recorded the same way everywhere.
+Shared by every experiment type that calls an LLM (llm-prompt, RAG), so tracing, latency
+percentiles and cost are recorded the same way everywhere. Per-call values (latency, tokens,
+scores) are not run metrics: each type puts them in its per-item table (``ctx.log_items``).
 """
 
 from __future__ import annotations
 
 import math
-import time
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,15 +20,6 @@ from runner_llm.pricing import UsageTotals, cost_usd
 
 if TYPE_CHECKING:
     from runner import RunContext
-
-#: The per-call curves :func:`iter_calls` logs (step = item index); every experiment type that
-#: uses it declares these in its metrics contract.
-CALL_STEP_METRICS = (
-    MetricSpec("item_latency_sec", "minimize", "Seconds of call N (step = item index).",
-               per_step=True, deterministic=False),
-    MetricSpec("item_prompt_tokens", "minimize", "Prompt tokens of call N.", per_step=True),
-    MetricSpec("item_completion_tokens", "minimize", "Completion tokens of call N.", per_step=True),
-)
 
 #: What :func:`log_token_usage` logs; declared by every type that calls it.
 TOKEN_USAGE_METRICS = (
@@ -44,10 +35,6 @@ TOKEN_USAGE_METRICS = (
 )
 
 Messages = list[dict[str, str]]
-
-#: Write buffered per-item metrics at least this often, so a live run shows progress and a
-#: crash loses little.
-FLUSH_EVERY_SEC = 5.0
 
 #: Tag set when the model has no known price (``cost_usd`` is then not logged).
 PRICE_UNKNOWN_TAG = "runner.llm.price_unknown"
@@ -76,17 +63,14 @@ def iter_calls(
     span_name: str = "chat",
     description: str = "LLM calls",
     total: int | None = None,
-    step_metrics: bool = True,
 ) -> Iterator[CallResult]:
     """Answer ``requests`` one by one, yielding each result as soon as it is ready.
 
     Each call runs inside ``ctx.trace(span_name, "LLM")`` carrying the messages, the answer and
-    token usage. With ``step_metrics`` the per-item values ``item_latency_sec``,
-    ``item_prompt_tokens`` and ``item_completion_tokens`` are logged with ``step=index`` and
-    flushed every few seconds. A failing call raises (the span records the error); results
-    yielded before it are the caller's to keep.
+    token usage. Nothing is logged as a run metric per call: the caller keeps each result (its
+    latency and tokens go in the per-item table). A failing call raises (the span records the
+    error); results yielded before it are the caller's to keep.
     """
-    last_flush = time.monotonic()
     for index, messages in enumerate(ctx.progress(requests, description, total=total)):
         with ctx.trace(span_name, span_type="LLM", inputs={"messages": messages}) as span:
             completion = backend.complete(messages)
@@ -108,18 +92,6 @@ def iter_calls(
             span.set_outputs(
                 {"choices": [{"message": {"role": "assistant", "content": completion.text}}]}
             )
-        if step_metrics:
-            ctx.log_metrics(
-                {
-                    "item_latency_sec": completion.latency_sec,
-                    "item_prompt_tokens": completion.prompt_tokens,
-                    "item_completion_tokens": completion.completion_tokens,
-                },
-                step=index,
-            )
-            if time.monotonic() - last_flush >= FLUSH_EVERY_SEC:
-                ctx.flush()
-                last_flush = time.monotonic()
         yield CallResult(index, messages, completion)
 
 

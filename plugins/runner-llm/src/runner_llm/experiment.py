@@ -1,9 +1,10 @@
 """The ``llm-prompt`` run: render a prompt version over an input set, ask the LLM, score answers.
 
 prepare: load template + items (every item must fill every placeholder), load the backend.
-execute: register the template in the Prompt Registry, answer item by item (traced, per-item
-metrics as steps), each result kept on the instance as it arrives. evaluate: usage, cost and
-quality means. log: prompt.txt, response.txt, items.json. If a call fails mid-way, the core
+execute: register the template in the Prompt Registry, answer item by item (one trace span per
+call), each result kept on the instance as it arrives. evaluate: usage, cost and quality means
+(the run metrics). log: prompt.txt, response.txt and items.json, the per-item table with each
+item's latency, tokens and scores. If a call fails mid-way, the core
 still calls evaluate and log (``ctx.partial``), so what was answered is scored and logged.
 """
 
@@ -114,8 +115,6 @@ class LlmPromptExperiment:
                 score_all(call.completion.text, item.expected)
                 if item.expected is not None else {}
             )
-            if scores:
-                ctx.log_metrics({f"item_{k}": v for k, v in scores.items()}, step=call.index)
             self.results.append(ItemResult(item, rendered[call.index], call.completion, scores))
 
     @hookimpl

@@ -46,3 +46,14 @@ class LlmPromptParams(PromptParams):
     max_items: int | None = Field(
         None, ge=1, description="Use only the first N items of the input set."
     )
+
+    def inactive_params(self) -> set[str]:
+        """Fields that take no effect, so they are not MLflow params (``config.json`` keeps
+        them): the backend's unused settings; ``input_path`` and ``max_items`` when one
+        ``input`` runs; ``input`` and ``expected`` when the input set does."""
+        unused = super().inactive_params()
+        if self.input is not None:
+            unused |= {"input_path", "max_items"}
+        else:
+            unused |= {"input", "expected"}
+        return unused

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from runner import ExperimentType, MetricSpec, hookimpl
 
-from runner_llm.calls import CALL_STEP_METRICS, TOKEN_USAGE_METRICS
+from runner_llm.calls import TOKEN_USAGE_METRICS
 from runner_llm.params import LlmPromptParams
 
 EXPERIMENT_NAME = "llm-experiments"
@@ -34,10 +34,9 @@ METRICS = (
     MetricSpec("items", "maximize", "Items answered."),
     MetricSpec("items_with_expected", "maximize", "Answered items that have an 'expected' "
                "answer (the quality means are over these).", condition=WITH_EXPECTED),
-    *CALL_STEP_METRICS,
-    *(MetricSpec(f"item_{name}", "maximize", f"Item N: {what} (step = item index).",
-                 per_step=True, condition=WITH_EXPECTED) for name, what in QUALITY.items()),
 )
+# Per-item scores, latency and tokens are not run metrics: they are columns of the per-item
+# table (items.json, MLflow's evaluation view), one row per item.
 
 
 @hookimpl
@@ -52,5 +51,6 @@ def runner_register_experiment_types(register: Callable[[ExperimentType], None])
             description="Evaluate a versioned prompt template with an LLM (local SmolLM2, an "
             "OpenAI-compatible API or any installed backend): quality, latency, tokens, cost.",
             metrics=METRICS,
+            experiment_kind="genai_development",
         )
     )

@@ -303,7 +303,8 @@ class RagExperiment:
 
 
 def per_question_table(answered: list[Answered]) -> dict[str, list[Any]]:
-    """Columns: question, retrieved chunk ids with scores, answer, reference, every score."""
+    """Columns: question, retrieved chunk ids with scores, answer, reference, every score,
+    latencies and (``generator=llm``) tokens: what is per question is here, not a run metric."""
     table: dict[str, list[Any]] = {
         "qid": [a.question.qid for a in answered],
         "question": [a.question.question for a in answered],
@@ -315,8 +316,13 @@ def per_question_table(answered: list[Answered]) -> dict[str, list[Any]]:
     }
     for key in answered[0].scores if answered else ():
         table[key] = [a.scores[key] for a in answered]
+    table["latency_sec"] = [a.latency_sec for a in answered]
     table["retrieval_latency_sec"] = [a.retrieval_sec for a in answered]
     table["generation_latency_sec"] = [a.generation.latency_sec for a in answered]
+    completions = [a.generation.completion for a in answered]
+    if any(c is not None for c in completions):  # an LLM answered: its tokens per question
+        table["prompt_tokens"] = [c.prompt_tokens if c else None for c in completions]
+        table["completion_tokens"] = [c.completion_tokens if c else None for c in completions]
     return table
 
 

@@ -73,6 +73,27 @@ class RagParams(PromptParams):
         32, ge=1, le=1024, description="Chunks per batch when computing embeddings."
     )
 
+    def inactive_params(self) -> set[str]:
+        """Fields that take no effect with these values, so they are not MLflow params
+        (``config.json`` keeps them all).
+
+        - ``generator='extractive'``: every LLM and prompt field (backend, llm_model, prompt_*,
+          temperature, max_tokens, seed, the API and pricing settings): no LLM runs;
+        - ``generator='llm'``: the settings the chosen backend does not read
+          (:meth:`runner_llm.backends.BackendParams.inactive_params`);
+        - ``rrf_k`` unless ``retriever='hybrid'``.
+
+        ``embedding_model`` and ``embedding_batch_size`` always apply: the extractive generator
+        and ``answer_relevance`` embed with them whatever the retriever.
+        """
+        if self.generator == "extractive":
+            unused = set(PromptParams.model_fields)
+        else:
+            unused = super().inactive_params()
+        if self.retriever != "hybrid":
+            unused.add("rrf_k")
+        return unused
+
     @field_validator("chunk_overlap")
     @classmethod
     def _overlap_below_size(cls, value: int, info: ValidationInfo) -> int:

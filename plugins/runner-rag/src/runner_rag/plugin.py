@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from runner import ExperimentType, MetricSpec, hookimpl
 
-from runner_llm.calls import CALL_STEP_METRICS, TOKEN_USAGE_METRICS
+from runner_llm.calls import TOKEN_USAGE_METRICS
 
 from runner_rag.params import RagParams
 
@@ -76,9 +76,9 @@ METRICS = (
         deterministic=False,
         condition="retriever=dense or retriever=hybrid",
     ),
-    # logged through runner-llm's calls
-    *(replace(m, condition=WITH_LLM) for m in CALL_STEP_METRICS),
 )
+# Per-question scores, latencies and tokens are not run metrics: they are columns of the
+# per-question table (items.json, MLflow's evaluation view).
 
 
 @hookimpl
@@ -93,5 +93,6 @@ def runner_register_experiment_types(register: Callable[[ExperimentType], None])
             description="Retrieval-augmented QA: chunk, index (bm25/tfidf/dense/hybrid), "
             "answer (extractive or LLM), score",
             metrics=METRICS,
+            experiment_kind="genai_development",
         )
     )

@@ -83,6 +83,7 @@ class DatasetParams(BaseModel):
         if self.name != "csv" and (self.path is not None or self.target is not None):
             raise ValueError(
                 f"dataset.path and dataset.target are for CSV files, not the bundled {self.name!r}"
+                " (a path alone selects csv: drop dataset.name or set it to csv)"
             )
         return self
 

@@ -29,6 +29,14 @@ DEFAULT_MODEL = "SmolLM2-135M-Instruct"
 #: Local compute cost when the user does not set one: roughly a 2-vCPU cloud instance.
 DEFAULT_USD_PER_HOUR = 0.10
 
+#: The fields of :class:`BackendParams` a first-party backend never reads (not MLflow params
+#: of its runs; ``config.json`` keeps them). A backend other packages register reads them all,
+#: as far as runner-llm knows.
+UNUSED_BY_BACKEND: dict[str, frozenset[str]] = {
+    "local": frozenset({"base_url", "api_key_env", "timeout_sec", "max_retries"}),
+    "openai": frozenset({"usd_per_hour"}),
+}
+
 
 @functools.cache
 def backend_entry_points() -> dict[str, EntryPoint]:
@@ -102,6 +110,15 @@ class BackendParams(BaseModel):
         description="YAML/JSON file of extra prices (USD per 1M input/output tokens per model), "
         "merged over the built-in table.",
     )
+
+    def inactive_params(self) -> set[str]:
+        """The fields that take no effect with these values, so they are not MLflow params:
+        the HTTP settings of an API for ``local``, the compute price for ``openai``, and the
+        sampling ``seed`` of a greedy (``temperature=0``) local model."""
+        unused = set(UNUSED_BY_BACKEND.get(self.backend, ()))
+        if self.backend == "local" and self.temperature == 0:
+            unused.add("seed")
+        return unused
 
     @field_validator("backend")
     @classmethod
