@@ -112,7 +112,10 @@ def test_long_curves_are_written_in_batches_not_per_step(make_plugins, tracking_
     outcome = run_experiment("toy", {"steps": steps}, tracking_uri=tracking_uri, plugins=make_plugins())
     history = MlflowClient(tracking_uri).get_metric_history(outcome.run_id, "loss")
     assert len(history) == steps
-    assert sum(batches) == steps + 2  # every point plus the two final metrics, each written once
+    from runner.builtin.ledger import LEDGER_METRICS
+
+    # every point, the two final metrics and the cost ledger, each written once
+    assert sum(batches) == steps + 2 + len(LEDGER_METRICS)
     assert len([b for b in batches if b]) <= steps // 1000 + 4  # full chunks of 1,000
 
 
@@ -166,3 +169,46 @@ def test_default_run_names_say_what_ran(make_plugins, tracking_uri, tmp_path):
     assert name_of("toy", {"note": "x" * 200}).endswith("…")
     assert len(name_of("toy", {"note": "x" * 200})) == 80
     assert name_of("toy-fast", ["lr=0.2"], run_name="mine") == "mine"  # --run-name wins
+
+
+def test_two_runs_open_at_once_in_one_process_do_not_mix(make_plugins, tracking_uri):
+    """No fluent "active run": two runs interleave in one process (a warm worker runs many)."""
+    import threading
+
+    from runner import hookimpl
+
+    both_started = threading.Barrier(2, timeout=60)
+
+    class Interleave:
+        @hookimpl
+        def runner_execute(self, ctx):  # type: ignore[no-untyped-def]
+            both_started.wait()  # both MLflow runs exist now
+            with ctx.trace("call", inputs={"lr": ctx.params.lr}) as span:
+                span.set_outputs({"lr": ctx.params.lr})
+
+    plugins = make_plugins(("interleave", Interleave()))
+    outcomes: dict[float, object] = {}
+
+    def run(lr: float, experiment: str) -> None:
+        outcomes[lr] = run_experiment("toy", {"lr": lr}, tracking_uri=tracking_uri,
+                                      experiment_name=experiment, plugins=plugins)
+
+    threads = [threading.Thread(target=run, args=(0.1, "first")),
+               threading.Thread(target=run, args=(0.3, "second"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    import mlflow
+
+    mlflow.flush_trace_async_logging()
+    client = MlflowClient(tracking_uri)
+    for lr, experiment in ((0.1, "first"), (0.3, "second")):
+        run = client.get_run(outcomes[lr].run_id)
+        assert run.info.status == "FINISHED"
+        assert run.info.experiment_id == client.get_experiment_by_name(experiment).experiment_id
+        assert run.data.params["lr"] == str(lr)
+        assert run.data.metrics["accuracy"] == pytest.approx(1 - lr)
+        (trace,) = mlflow.search_traces(run_id=run.info.run_id, locations=[run.info.experiment_id],
+                                        return_type="list")
+        assert trace.data.spans[0].outputs == {"lr": lr}

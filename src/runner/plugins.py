@@ -81,6 +81,18 @@ class Plugins:
             known = ", ".join(sorted(self.types)) or "none installed"
             raise InputError(f"unknown experiment type {type_id!r} (known: {known})") from None
 
+    def run_manager(self) -> pluggy.PluginManager:
+        """A fresh manager with the same plugins, for one run.
+
+        A run registers its type's implementation on it, so runs going on at the same time in
+        one process (threads of a warm worker, a notebook) never see each other's hooks.
+        """
+        manager = new_manager()
+        for name, plugin in self.manager.list_name_plugin():
+            if plugin is not None:
+                manager.register(plugin, name=name)
+        return manager
+
     def metric_spec(self, metric: str, experiment: str | None = None) -> MetricSpec | None:
         """The declaration of ``metric``, preferring a type whose experiment is ``experiment``;
         the core's own (the cost ledger) come first."""

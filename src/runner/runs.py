@@ -62,7 +62,7 @@ def execute(
     """
     ctx = new_context(resolved, tracking_uri or default_tracking_uri(), run_name=run_name,
                       show_progress=show_progress, tags=tags, skip_if_done=skip_if_done)
-    error = run_phases(resolved, plugins.manager, ctx)
+    error = run_phases(resolved, plugins.run_manager(), ctx)
     metrics = dict(ctx.metrics)
     if ctx.status == SKIPPED:
         from runner.store import mlflow_store
@@ -86,7 +86,7 @@ def prepare_only(
     ``ctx.status`` is ``SKIPPED`` with ``skip_if_done`` when a FINISHED twin exists.
     """
     ctx = new_context(resolved, tracking_uri, skip_if_done=skip_if_done, probe_only=True)
-    run_phases(resolved, plugins.manager, ctx, PHASES[:1])
+    run_phases(resolved, plugins.run_manager(), ctx, PHASES[:1])
     return ctx
 
 
