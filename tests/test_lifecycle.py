@@ -206,3 +206,26 @@ def test_finish_implementations_see_the_status_and_can_still_log(make_plugins, t
     assert run.data.tags["notified.status"] == "FINISHED"
     assert run.data.metrics["notified"] == 1.0
     assert run.info.status == "FINISHED"
+
+
+class InterruptedTwice:
+    """Ctrl-C in execute, and again while the core evaluates the partial results."""
+
+    @hookimpl
+    def runner_execute(self, ctx):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    @hookimpl
+    def runner_evaluate(self, ctx):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+
+def test_a_second_ctrl_c_during_partial_results_still_ends_the_run_killed(make_plugins, tracking_uri):
+    observer = Observer()
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment("toy", tracking_uri=tracking_uri,
+                       plugins=make_plugins(("twice", InterruptedTwice()), ("observer", observer)))
+    client = MlflowClient(tracking_uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("toy-experiments").experiment_id])
+    assert run.info.status == "KILLED"
+    assert observer.events[-1] == "finish KILLED KeyboardInterrupt"

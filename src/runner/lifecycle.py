@@ -78,7 +78,10 @@ def run_phases(
     implementation = register_implementation(resolved, manager, ctx)
     error: BaseException | None = None
     try:
-        error = _call_phases(manager, ctx, phases)
+        try:
+            error = _call_phases(manager, ctx, phases)
+        except BaseException as exc:  # noqa: BLE001 - a second Ctrl-C while partial results ran
+            error = exc
         ctx.status = SKIPPED if ctx._core.done_as else status_of(error)
     finally:
         try:

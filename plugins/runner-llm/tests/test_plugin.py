@@ -96,9 +96,10 @@ def test_offline_module_imports_only_the_standard_library() -> None:
 
 def test_params_a_backend_does_not_read_are_inactive() -> None:
     http = {"base_url", "api_key_env", "timeout_sec", "max_retries"}
-    assert BackendParams().inactive_params() == http | {"seed"}  # local, greedy
-    assert BackendParams(temperature=0.7).inactive_params() == http  # sampling reads the seed
-    assert BackendParams(backend="openai").inactive_params() == {"usd_per_hour"}
+    deprecated = {"usd_per_hour"}  # the core's cost ledger prices compute
+    assert BackendParams().inactive_params() == http | {"seed"} | deprecated  # local, greedy
+    assert BackendParams(temperature=0.7).inactive_params() == http | deprecated  # seed read
+    assert BackendParams(backend="openai").inactive_params() == deprecated
 
 
 def test_llm_prompt_inactive_params_follow_the_input_mode() -> None:

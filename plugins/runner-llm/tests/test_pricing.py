@@ -1,4 +1,4 @@
-"""Cost: token prices for APIs, compute time for local models, unknown -> None."""
+"""API cost: token prices from the table, unknown -> None (compute is the core ledger's)."""
 
 from __future__ import annotations
 
@@ -43,20 +43,18 @@ def test_pricing_file_extends_the_table(tmp_path: Path) -> None:
     assert "gpt-4o" in load_prices(str(json_file))
 
 
-def test_local_cost_is_compute_time_times_rate() -> None:
-    params = BackendParams(usd_per_hour=3.6)
+def test_generation_time_is_not_priced_here() -> None:
+    # a local model's cost is compute time, which the core's cost ledger prices for every run
     usages = [_completion(5, 5, 1.5), _completion(5, 5, 0.5)]
-    assert cost_usd(params, UsageTotals.of(usages), local=True) == pytest.approx(2.0 / 3600 * 3.6)
-    assert cost_usd(params, usages, local=True) == pytest.approx(2.0 / 3600 * 3.6)
-    assert cost_usd(params, usages) is None  # not local and not in the table: unknown
+    assert cost_usd(BackendParams(), UsageTotals.of(usages)) is None
+    assert cost_usd(BackendParams(usd_per_hour=3.6), usages) is None  # deprecated: no effect
 
 
 def test_a_priced_model_is_priced_per_token_even_when_local() -> None:
     params = BackendParams(llm_model="gpt-4o-mini")
     price = price_for(params)
     assert price is not None
-    assert cost_usd(params, _completion(1_000_000, 0, 99.0), local=True) == \
-        pytest.approx(price.input_per_1m)
+    assert cost_usd(params, _completion(1_000_000, 0, 99.0)) == pytest.approx(price.input_per_1m)
 
 
 def test_bad_pricing_file_is_one_input_error(tmp_path: Path) -> None:

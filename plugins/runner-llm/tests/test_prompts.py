@@ -16,7 +16,11 @@ def test_bundled_prompt_has_three_versions_that_differ() -> None:
     texts = {prompts.load_template("qa", v).text for v in versions}
     assert len(texts) == len(versions)
     for v in versions:
-        assert prompts.load_template("qa", v).variables == ["question"]
+        template = prompts.load_template("qa", v)
+        assert template.variables == ["question"]
+        # a real prompt: an instruction first, then the question
+        instruction = template.text.split("{{question}}")[0]
+        assert len(instruction.split()) >= 5, template.text
 
 
 def test_render_fills_every_placeholder_and_ignores_extras() -> None:

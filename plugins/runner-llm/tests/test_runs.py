@@ -14,9 +14,12 @@ from runner import InputError
 from runner.inputs import text_digest
 from runner.runs import run_experiment
 from runner.store.names import CONTENT_KEY_TAG, INPUT_DIGEST_TAG_PREFIX
+from runner.builtin.ledger import LEDGER_METRICS
+from runner_llm import prompts
 from runner_llm.plugin import METRICS
 
 DECLARED = {m.name for m in METRICS}
+LEDGER = {m.name for m in LEDGER_METRICS}  # the core's cost ledger, on every run
 
 pytestmark = pytest.mark.slow
 
@@ -69,10 +72,12 @@ def test_run_logs_params_metrics_artifacts_and_traces(
                                                       "unknown", "unknown"])
     assert metrics["tokens_used"] == usage
     assert metrics["latency_p50_sec"] <= metrics["latency_p95_sec"]
-    assert "cost_usd" not in metrics
+    # an unknown API price adds nothing to the ledger's cost_usd (compute only): warned, tagged
+    assert metrics["api_cost_usd"] == 0
+    assert metrics["cost_usd"] == pytest.approx(metrics["compute_cost_usd"])
     assert tags["runner.llm.price_unknown"] == "test-model"
     assert metrics["items_with_expected"] == 4
-    assert set(metrics) <= DECLARED, set(metrics) - DECLARED  # `runner show` lists them all
+    assert set(metrics) <= DECLARED | LEDGER, set(metrics) - DECLARED - LEDGER  # all in `show`
     # per-item scores, latency and tokens are rows of the per-item table, not run metrics
     assert not [name for name in metrics if name.startswith("item_")]
 
@@ -105,10 +110,12 @@ def test_pricing_file_gives_cost(fake_llm: Any, tracking_uri: str, tmp_path: Pat
     outcome = run_experiment("llm-prompt", _overrides(fake_llm, pricing_file=str(prices)),
                              tracking_uri=tracking_uri)
     m = outcome.metrics
-    assert m["cost_usd"] == pytest.approx(
+    # the API price goes to the core's ledger: cost_usd = compute + API cost
+    assert m["api_cost_usd"] == pytest.approx(
         (m["prompt_tokens"] * 1000 + m["completion_tokens"] * 2000) / 1e6
     )
-    assert m["cost_usd"] > 0
+    assert m["api_cost_usd"] > 0
+    assert m["cost_usd"] == pytest.approx(m["compute_cost_usd"] + m["api_cost_usd"])
 
 
 def test_failure_mid_run_keeps_answered_items(fake_llm: Any, tracking_uri: str) -> None:
@@ -197,8 +204,9 @@ def test_single_input_without_expected(fake_llm: Any, tracking_uri: str) -> None
     client = MlflowClient(tracking_uri)
     table = json.loads(_artifact(client, outcome.run_id, "items.json"))
     assert table["data"][0][table["columns"].index("response")] == "No."
+    template = prompts.load_template("qa", 1)  # the default prompt, rendered with the input
     assert [r["json"]["messages"][0]["content"] for r in fake_llm.requests] == \
-        ["Is the moon made of cheese?"]
+        [prompts.render(template, {"question": "Is the moon made of cheese?"})]
 
 
 def test_the_prompt_text_is_in_the_content_key(

@@ -30,7 +30,6 @@ def test_rag_type_is_registered_with_ui_names() -> None:
         "answer_relevance",
         "latency_sec",
         "tokens_used",
-        "cost_usd",
         "hit_rate_at_k",
         "mrr",
         "context_recall",
@@ -73,7 +72,8 @@ def test_extractive_runs_leave_every_llm_field_inactive() -> None:
 
 def test_llm_runs_leave_only_what_the_backend_ignores_inactive() -> None:
     local = RagParams(generator="llm", retriever="hybrid").inactive_params()
-    assert local == {"base_url", "api_key_env", "timeout_sec", "max_retries", "seed"}
+    assert local == {"base_url", "api_key_env", "timeout_sec", "max_retries", "seed",
+                     "usd_per_hour"}
     api = RagParams(generator="llm", backend="openai", retriever="bm25").inactive_params()
     assert api == {"usd_per_hour", "rrf_k"}
     assert RagParams().inactive_params() <= set(RagParams.model_fields)

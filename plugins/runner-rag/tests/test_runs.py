@@ -12,9 +12,11 @@ from runner import InputError
 from runner.runs import run_experiment
 from runner.store.names import INPUT_DIGEST_TAG_PREFIX
 from runner_rag.embeddings import EmbeddingCache
+from runner.builtin.ledger import LEDGER_METRICS
 from runner_rag.plugin import METRICS
 
-DECLARED = {m.name for m in METRICS}
+#: The type's metrics, and the core's cost ledger every run gets.
+DECLARED = {m.name for m in METRICS} | {m.name for m in LEDGER_METRICS}
 
 pytestmark = pytest.mark.slow
 

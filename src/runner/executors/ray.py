@@ -190,6 +190,8 @@ class RayExecutor(Executor):
             if in_main and previous is not None:  # ray.init's own handler would skip our cleanup
                 signal.signal(signal.SIGTERM, previous)
         self._connected_here = True
+        _raylet_notes_to_stderr(ray)
+
 
     def close(self) -> None:
         ray = self._ray
@@ -290,6 +292,21 @@ class RayExecutor(Executor):
                 ray.wait(list(self._inflight), num_returns=len(self._inflight),
                          timeout=INTERRUPT_GRACE_SEC)
         self._inflight.clear()
+
+
+def _raylet_notes_to_stderr(ray: Any) -> None:
+    """Ray prints its raylet's notes (a worker died, its task is retried) on stdout; stdout is for
+    ``--json``, so they go to stderr."""
+    module = getattr(getattr(ray, "_private", None), "worker", None)
+    original = getattr(module, "print_to_stdstream", None)
+    if original is None or getattr(original, "_runner_patched", False):
+        return
+
+    def print_to_stdstream(data: dict[str, Any], ignore_prefix: bool) -> None:
+        original({**data, "is_err": True}, ignore_prefix)
+
+    print_to_stdstream._runner_patched = True  # type: ignore[attr-defined]
+    module.print_to_stdstream = print_to_stdstream
 
 
 def _first_line(exc: BaseException) -> str:

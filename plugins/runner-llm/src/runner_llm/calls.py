@@ -28,15 +28,13 @@ TOKEN_USAGE_METRICS = (
     MetricSpec("completion_tokens", "minimize", "Completion tokens over all LLM calls."),
     MetricSpec("tokens_per_sec", "maximize", "Completion tokens per second of generation time.",
                deterministic=False),
-    MetricSpec("cost_usd", "minimize",
-               "USD: token prices (API) or compute time x usd_per_hour (local); not logged when "
-               "the price is unknown (tag runner.llm.price_unknown).", deterministic=False,
-               condition="the price is known: a local backend, or llm_model in the pricing table"),
 )
+# cost_usd is the core's cost ledger on every run: compute time plus the API cost reported with
+# ctx.add_cost (tokens x the pricing table), shown as api_cost_usd.
 
 Messages = list[dict[str, str]]
 
-#: Tag set when the model has no known price (``cost_usd`` is then not logged).
+#: Tag set when an API model has no known price (its calls then add nothing to ``cost_usd``).
 PRICE_UNKNOWN_TAG = "runner.llm.price_unknown"
 
 #: Tag set on the partial results of a run that stopped early: ``"<answered>/<total>"`` items.
@@ -128,16 +126,13 @@ class UsageSummary:
     completion_tokens: int
     tokens_used: int
     tokens_per_sec: float
-    cost_usd: float | None
+    #: The API price of the calls (tokens x the pricing table); ``None`` when the table lacks
+    #: the model.
+    api_cost_usd: float | None
 
 
-def summarize(
-    params: BackendParams, completions: Iterable[Completion], *, local: bool = False
-) -> UsageSummary:
-    """Mean/percentile latency, token totals, generation throughput and cost.
-
-    :param local: the backend runs on this machine (:func:`runner_llm.backends.is_local`).
-    """
+def summarize(params: BackendParams, completions: Iterable[Completion]) -> UsageSummary:
+    """Mean/percentile latency, token totals, generation throughput and API cost."""
     items = list(completions)
     latency = latency_summary("latency", [c.latency_sec for c in items])
     totals = UsageTotals.of(items)
@@ -152,7 +147,7 @@ def summarize(
         tokens_per_sec=(
             totals.completion_tokens / totals.latency_sec if totals.latency_sec > 0 else 0.0
         ),
-        cost_usd=cost_usd(params, totals, local=local),
+        api_cost_usd=cost_usd(params, totals),
     )
 
 
@@ -160,15 +155,17 @@ def log_token_usage(
     ctx: RunContext, params: BackendParams,
     completions: Iterable[Completion], *, local: bool = False,
 ) -> UsageSummary:
-    """Log tokens_used (+prompt/completion), tokens_per_sec and cost_usd of ``completions``.
+    """Log tokens_used (+prompt/completion) and tokens_per_sec of ``completions``, and report
+    their API price to the core's cost ledger (``ctx.add_cost``: it logs ``api_cost_usd`` and
+    ``cost_usd`` = compute + API cost on every run; plugins never log ``cost_usd``).
 
-    An unknown price logs no ``cost_usd`` (never a silent 0): it warns and sets the tag
-    ``runner.llm.price_unknown`` to the model name instead. Nothing is logged for no calls.
+    An API model the pricing table lacks adds nothing, never a silent 0: it warns and sets the
+    tag ``runner.llm.price_unknown`` to the model name. Nothing is logged for no calls.
 
-    :param local: the backend runs on this machine (:func:`runner_llm.backends.is_local`):
-        cost is generation time x ``usd_per_hour``.
+    :param local: the backend runs on this machine (:func:`runner_llm.backends.is_local`): its
+        cost is the compute time the ledger already prices, so no price is no warning.
     """
-    summary = summarize(params, completions, local=local)
+    summary = summarize(params, completions)
     if summary.calls == 0:
         return summary
     ctx.log_metrics(
@@ -179,16 +176,16 @@ def log_token_usage(
             "tokens_per_sec": summary.tokens_per_sec,
         }
     )
-    if summary.cost_usd is None:
+    if summary.api_cost_usd is not None:
+        ctx.add_cost(summary.api_cost_usd)
+    elif not local:
         warnings.warn(
-            f"no price for model {params.llm_model!r}: cost_usd not logged "
+            f"no price for model {params.llm_model!r}: its calls add nothing to cost_usd "
             "(add it to a pricing_file to get a cost)",
             RuntimeWarning,
             stacklevel=2,
         )
         ctx.set_tag(PRICE_UNKNOWN_TAG, params.llm_model)
-    else:
-        ctx.log_metric("cost_usd", summary.cost_usd)
     return summary
 
 

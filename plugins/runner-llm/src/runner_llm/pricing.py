@@ -1,7 +1,9 @@
-"""What LLM calls cost in USD: a per-token price table for APIs, compute time for local models.
+"""What LLM API calls cost in USD: a per-token price table.
 
-An unknown price is ``None`` — never a silent 0 — so callers can warn and tag instead of logging
-a misleading ``cost_usd`` (see :func:`runner_llm.calls.log_usage_metrics`).
+The run's ``cost_usd`` is the core's cost ledger: compute time at ``$RUNNER_USD_PER_HOUR`` (which
+covers a model running on this machine) plus the API cost plugins report with ``ctx.add_cost``
+(this table's prices, see :func:`runner_llm.calls.log_token_usage`). An unknown price is
+``None`` — never a silent 0 — so callers can warn and tag instead.
 """
 
 from __future__ import annotations
@@ -118,19 +120,12 @@ def price_for(params: BackendParams) -> Price | None:
     return load_prices(params.pricing_file).get(params.llm_model)
 
 
-def cost_usd(
-    params: BackendParams, usage: Usage | Iterable[Usage], *, local: bool = False
-) -> float | None:
-    """USD cost of one call or of many (a Completion, UsageTotals, or an iterable of them).
-
-    ``local`` (the backend runs on this machine, see :func:`runner_llm.backends.is_local`):
-    generation seconds x ``usd_per_hour`` / 3600, unless the pricing table names the model
-    (then per-token). Otherwise tokens x table price. ``None`` when the price is unknown.
-    """
+def cost_usd(params: BackendParams, usage: Usage | Iterable[Usage]) -> float | None:
+    """API cost in USD of one call or of many (a Completion, UsageTotals, or an iterable of
+    them): tokens x the table's price for ``params.llm_model``; ``None`` when the table lacks
+    the model. Compute time is not priced here: the core's cost ledger prices every run's."""
     totals = UsageTotals.of(usage) if isinstance(usage, Iterable) else usage
     price = price_for(params)
-    if price is None and local:
-        return totals.latency_sec / 3600.0 * params.usd_per_hour
     if price is None:
         return None
     return (

@@ -278,13 +278,14 @@ class RagExperiment:
         )
 
     def _log_usage(self, ctx: RunContext[RagParams]) -> None:
-        """LLM tokens and cost by runner-llm's accounting; no LLM (extractive) costs 0."""
+        """LLM tokens by runner-llm's accounting, which reports the API price to the core's cost
+        ledger (``cost_usd``); no LLM (extractive) uses 0 tokens."""
         completions = [a.generation.completion for a in self.answered if a.generation.completion]
         if completions:
             local = self.backend is not None and is_local(self.backend)
             log_token_usage(ctx, ctx.params, completions, local=local)
         else:
-            ctx.log_metrics({"tokens_used": 0, "cost_usd": 0.0})
+            ctx.log_metric("tokens_used", 0)
 
     # --- log -------------------------------------------------------------------------------
 

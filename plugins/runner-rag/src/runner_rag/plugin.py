@@ -14,12 +14,9 @@ from runner_rag.params import RagParams
 #: Logged only when an LLM answers.
 WITH_LLM = "generator=llm"
 
-#: runner-llm's token accounting; extractive answers log tokens_used 0 and cost_usd 0.
-_USAGE_CONDITIONS = {
-    "tokens_used": None,
-    "cost_usd": "generator=extractive (0), or the LLM's price is known (a local backend, or "
-    "llm_model in the pricing table)",
-}
+#: runner-llm's token accounting; extractive answers log tokens_used 0. (cost_usd is the core's
+#: cost ledger on every run: compute time plus the LLM's API price, reported with ctx.add_cost.)
+_USAGE_CONDITIONS: dict[str, str | None] = {"tokens_used": None}
 
 METRICS = (
     MetricSpec(
@@ -61,7 +58,7 @@ METRICS = (
     MetricSpec("num_documents", "maximize", "documents in the corpus"),
     MetricSpec("num_chunks", "maximize", "chunks the corpus was split into"),
     MetricSpec("num_questions", "maximize", "questions asked (after max_questions)"),
-    # tokens_used and cost_usd are 0 for the extractive generator; the rest only with an LLM.
+    # tokens_used is 0 for the extractive generator; the rest only with an LLM.
     *(replace(m, condition=_USAGE_CONDITIONS.get(m.name, WITH_LLM)) for m in TOKEN_USAGE_METRICS),
     *(
         MetricSpec(f"{base}_{q}_sec", "minimize", f"{q} of per-question {base.replace('_', ' ')}",

@@ -26,7 +26,7 @@ ENTRY_POINT_GROUP = "runner_llm.backends"
 
 DEFAULT_MODEL = "SmolLM2-135M-Instruct"
 
-#: Local compute cost when the user does not set one: roughly a 2-vCPU cloud instance.
+#: The former default of ``usd_per_hour`` (deprecated: the core's cost ledger prices compute).
 DEFAULT_USD_PER_HOUR = 0.10
 
 #: The fields of :class:`BackendParams` a first-party backend never reads (not MLflow params
@@ -34,8 +34,11 @@ DEFAULT_USD_PER_HOUR = 0.10
 #: as far as runner-llm knows.
 UNUSED_BY_BACKEND: dict[str, frozenset[str]] = {
     "local": frozenset({"base_url", "api_key_env", "timeout_sec", "max_retries"}),
-    "openai": frozenset({"usd_per_hour"}),
+    "openai": frozenset(),
 }
+
+#: Fields no backend reads any more (kept so the config.json of earlier runs still loads).
+DEPRECATED_FIELDS = frozenset({"usd_per_hour"})
 
 
 @functools.cache
@@ -102,8 +105,9 @@ class BackendParams(BaseModel):
     usd_per_hour: float = Field(
         DEFAULT_USD_PER_HOUR,
         ge=0.0,
-        description="Backends that run on this machine (local): compute cost in USD per hour of "
-        "generation time.",
+        description="Deprecated, takes no effect: the compute cost of every run is the core's "
+        "cost ledger (wall time x $RUNNER_USD_PER_HOUR); kept so earlier runs' config.json "
+        "still load.",
     )
     pricing_file: str | None = Field(
         None,
@@ -113,9 +117,9 @@ class BackendParams(BaseModel):
 
     def inactive_params(self) -> set[str]:
         """The fields that take no effect with these values, so they are not MLflow params:
-        the HTTP settings of an API for ``local``, the compute price for ``openai``, and the
-        sampling ``seed`` of a greedy (``temperature=0``) local model."""
-        unused = set(UNUSED_BY_BACKEND.get(self.backend, ()))
+        the HTTP settings of an API for ``local``, the sampling ``seed`` of a greedy
+        (``temperature=0``) local model, and the deprecated ``usd_per_hour``."""
+        unused = set(UNUSED_BY_BACKEND.get(self.backend, ())) | DEPRECATED_FIELDS
         if self.backend == "local" and self.temperature == 0:
             unused.add("seed")
         return unused
@@ -151,9 +155,10 @@ class Backend(Protocol):
 
     An entry point of group ``runner_llm.backends`` names a factory (usually the class) that
     takes the run's :class:`BackendParams` and returns one of these. Set the class attribute
-    ``local = True`` when the model runs on this machine: its cost is then generation time x
-    ``usd_per_hour`` (unless the pricing table names the model); a backend without the
-    attribute is priced per token from the table. A backend whose answers depend on local files
+    ``local = True`` when the model runs on this machine: its cost is then the run's compute
+    time, which the core's cost ledger prices (plus a per-token price only if the pricing table
+    names the model); a backend without the attribute is an API, priced per token from the
+    table (an unknown price warns and tags the run). A backend whose answers depend on local files
     (model weights) may expose them as ``files`` (a file or folder): runs digest them into their
     content key; one that holds credentials exposes their values as ``secrets``, which runs
     mask in everything they write (:func:`runner_llm.calls.declare_backend`).

@@ -94,7 +94,7 @@ class LocalBackend:
     """Chat through the model's chat template; greedy decoding unless temperature > 0."""
 
     name = "local"
-    #: Runs on this machine: priced by generation time x ``usd_per_hour``.
+    #: Runs on this machine: its cost is compute time, priced by the core's cost ledger.
     local = True
 
     def __init__(self, params: BackendParams) -> None:
