@@ -163,13 +163,32 @@ def ui(store: Store) -> Iterator[str]:
             assert time.monotonic() < deadline, "the UI did not answer within 120 s"
             time.sleep(1)
         yield base
-    finally:  # the UI starts worker processes: stop the whole group
-        os.killpg(server.pid, signal.SIGTERM)
+    finally:  # the UI starts worker processes (uvicorn, job consumers): stop the whole group
+        _stop_group(server)
+
+
+def _live_members(group: int) -> list[int]:
+    """Processes of process group ``group`` that are still running (not zombies)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=30)
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+def _stop_group(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server's process group; SIGKILL whatever is left after 30 s."""
+    os.killpg(server.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while _live_members(server.pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if _live_members(server.pid):
+        os.killpg(server.pid, signal.SIGKILL)
+    server.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,6 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import psutil
-
 from runner.experiment_type import MetricSpec
 from runner.hookspecs import hookimpl
 
@@ -66,6 +64,8 @@ class _Ledger:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def sample(self) -> None:
+        import psutil  # here, not at start-up: listing commands load this plugin too
+
         self.peak_bytes = max(self.peak_bytes, psutil.Process().memory_info().rss)
 
     def watch(self) -> None:

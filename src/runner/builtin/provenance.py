@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from runner import __version__
 from runner.hookspecs import hookimpl
-from runner.liveness import process_tags
 from runner.provenance import CORE_DIST, code_version, config_hash, environment, git_state, package_versions
 from runner.store import names
 
@@ -45,6 +44,8 @@ def runner_prepare(ctx: RunContext) -> None:
     code = code_version(state=git)
     if code is not None:
         tags[names.CODE_VERSION_TAG] = code
+    from runner.liveness import process_tags  # psutil: loaded by runs, not by listing commands
+
     tags.update(process_tags())
     for key, value in tags.items():
         ctx.set_tag(key, value)

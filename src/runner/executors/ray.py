@@ -128,7 +128,9 @@ class RayExecutor(Executor):
 
     def _start(self, ray: Any, points: list[SweepPoint], tracking_uri: str) -> None:
         try:
-            address = self.address or os.environ.get("RAY_ADDRESS") or None
+            # No address: a new local cluster, even when `ray start` left one running here
+            # (`--ray-address auto` picks that one).
+            address = self.address or os.environ.get("RAY_ADDRESS") or "local"
             if not ray.is_initialized():
                 self._init(ray, address)
             refuse_local_store(tracking_uri, ray.nodes(), ray.util.get_node_ip_address())
