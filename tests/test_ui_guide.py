@@ -4,7 +4,7 @@ README promises: the four experiments, runs named after their entries, Compare o
 nn loss curve per epoch, the llm params/metrics/artifacts, the rag params/metrics, and the cost
 ledger on every run.
 
-Chromium is Debian's ``chromium`` package (``scripts/ensure-chromium.sh`` installs it), driven by
+Chromium is Debian's ``chromium`` package (``tests/ensure-chromium.sh`` installs it), driven by
 Playwright for Python through ``executable_path``: no browser is ever downloaded. A missing
 Chromium fails the module with the line saying what to install, never a skip. Screenshots of every
 step go to the module's temporary folder (printed with ``-s``; kept by pytest's tmp retention).
@@ -27,7 +27,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,10 +77,10 @@ COMPARE_METRIC_JS = """(name) => {
 
 
 def _require_chromium() -> None:
-    """Fail (never skip) with the one line of scripts/ensure-chromium.sh when Chromium is absent."""
+    """Fail (never skip) with the one line of tests/ensure-chromium.sh when Chromium is absent."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"the browser test needs headless Chromium at {CHROMIUM}: install Debian's "
-                    "chromium package (scripts/ensure-chromium.sh, or sudo apt-get install "
+                    "chromium package (tests/ensure-chromium.sh, or sudo apt-get install "
                     "chromium) or set RUNNER_CHROMIUM", pytrace=False)
     try:
         import playwright.sync_api  # noqa: F401
@@ -97,74 +97,78 @@ def _free_port() -> int:
 
 @dataclass(frozen=True)
 class Store:
-    """The store the registry entries ran into: entry name -> run id (and the entries' params)."""
+    """The store the registry entries ran into, and the UI serving it."""
 
     uri: str
+    #: entry name -> run id
     run_ids: dict[str, str]
+    #: registry.yaml's entries
     registry: dict[str, Any]
+    #: the UI's base URL
+    base: str
+
+
+def _run_entry(entry: str, uri: str, folder: Path) -> tuple[str, str, float]:
+    """``runner run ENTRY --json``, as a user types it: (entry, run id, seconds)."""
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "runner", "run", entry, "--tracking-uri", uri, "--json"],
+        capture_output=True, text=True, cwd=folder, timeout=600,
+        env={**os.environ, "RUNNER_REGISTRY": str(ROOT / "registry.yaml")},
+    )
+    assert done.returncode == 0, f"runner run {entry}: {done.stderr[-2000:]}"
+    result = json.loads(done.stdout)
+    assert result["status"] == "FINISHED", result
+    return entry, result["run_id"], time.monotonic() - started
+
+
+def _wait_until_up(server: subprocess.Popen[bytes], base: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        assert server.poll() is None, server.stderr.read().decode()[-2000:] if server.stderr \
+            else "runner ui exited"
+        assert time.monotonic() < deadline, f"the UI did not answer within {timeout:.0f} s"
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    """``runner run ENTRY`` for each entry, as a user types it, two at a time."""
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """Run the entries two at a time into a fresh store; ``runner ui`` on a free loopback port
+    starts as soon as the first run has created the store, while the others run."""
     _require_chromium()  # before minutes of runs
     folder = tmp_path_factory.mktemp("guide-store")
     uri = f"sqlite:///{folder / 'mlflow.db'}"
-    env = {**os.environ, "RUNNER_REGISTRY": str(ROOT / "registry.yaml")}
-
-    def run(entry: str) -> tuple[str, str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "runner", "run", entry, "--tracking-uri", uri, "--json"],
-            capture_output=True, text=True, cwd=folder, env=env, timeout=600,
-        )
-        assert done.returncode == 0, f"runner run {entry}: {done.stderr[-2000:]}"
-        result = json.loads(done.stdout)
-        assert result["status"] == "FINISHED", result
-        return entry, result["run_id"]
-
-    dev = os.environ.get("GUIDE_DEV_STORE")  # DEV ONLY, remove
-    if dev:
-        from mlflow import MlflowClient
-        c = MlflowClient(dev)
-        ids = {}
-        for e in ENTRIES:
-            exp = c.get_experiment_by_name(yaml.safe_load((ROOT / "registry.yaml").read_text())["experiments"][e]["experiment"])
-            r = c.search_runs([exp.experiment_id], f"tags.`runner.registry_entry` = '{e}'")[0]
-            ids[e] = r.info.run_id
-        return Store(dev, ids, yaml.safe_load((ROOT / "registry.yaml").read_text())["experiments"])
+    base = f"http://127.0.0.1:{_free_port()}"
+    server: subprocess.Popen[bytes] | None = None
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        run_ids = dict(pool.map(run, ENTRIES))
-    print(f"\nregistry entries ran in {time.monotonic() - started:.0f} s")
-    registry = yaml.safe_load((ROOT / "registry.yaml").read_text())["experiments"]
-    return Store(uri, run_ids, registry)
-
-
-@pytest.fixture(scope="module")
-def ui(store: Store) -> Iterator[str]:
-    """``runner ui`` on a free loopback port; its base URL once it answers."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "runner", "ui", "--port", str(port), "--tracking-uri", store.uri],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None, server.stderr.read().decode()[-2000:] if server.stderr \
-                else "runner ui exited"
-            assert time.monotonic() < deadline, "the UI did not answer within 120 s"
-            time.sleep(1)
-        yield base
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pending = {pool.submit(_run_entry, entry, uri, folder) for entry in ENTRIES}
+            done: list[tuple[str, str, float]] = []
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                done += [future.result() for future in finished]
+                if server is None:  # the store exists now: start the UI alongside the runs
+                    server = subprocess.Popen(
+                        [sys.executable, "-m", "runner", "ui", "--port", base.rsplit(":", 1)[1],
+                         "--tracking-uri", uri],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                    )
+        assert server is not None
+        _wait_until_up(server, base)
+        timings = ", ".join(f"{entry} {seconds:.0f} s" for entry, _, seconds in done)
+        print(f"\nstore and UI ready in {time.monotonic() - started:.0f} s ({timings})")
+        registry = yaml.safe_load((ROOT / "registry.yaml").read_text())["experiments"]
+        yield Store(uri, {entry: run_id for entry, run_id, _ in done}, registry, base)
     finally:  # the UI starts worker processes (uvicorn, job consumers): stop the whole group
-        _stop_group(server)
+        if server is not None:
+            _stop_group(server)
 
 
 def _live_members(group: int) -> list[int]:
@@ -248,8 +252,8 @@ class Walk:
         page.get_by_role("heading", name="Metrics (").wait_for()
         page.get_by_role("heading", name="Parameters (").wait_for()
         params = page.evaluate(OVERVIEW_TABLE_JS, "Parameters")
-        metrics = page.evaluate(OVERVIEW_TABLE_JS, "Metrics")
-        return dict(map(tuple, params)), dict(map(tuple, metrics))
+        metrics = page.evaluate(OVERVIEW_TABLE_JS, "Metrics")  # a 3rd column: the logged model
+        return {row[0]: row[1] for row in params}, {row[0]: row[1] for row in metrics}
 
     def evaluation_run(self, experiment: str, run_name: str) -> str:
         """GenAI: the experiment's "Evaluation runs" lists ``run_name``; open its run page."""
@@ -275,11 +279,11 @@ class Walk:
 
 
 @pytest.fixture
-def walk(browser_context: Any, ui: str, shots: Path) -> Iterator[Walk]:
+def walk(browser_context: Any, store: Store, shots: Path) -> Iterator[Walk]:
     page = browser_context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    yield Walk(page, ui, shots, errors)
+    yield Walk(page, store.base, shots, errors)
     page.close()
     assert errors == [], f"errors in the page: {errors}"
 
@@ -377,6 +381,11 @@ def test_4_llm_params_metrics_and_artifacts(walk: Walk, store: Store) -> None:
     run_page = walk.evaluation_run("llm-experiments", "llm-prompt")
     walk.shot("07-llm-evaluation-runs")
     assert store.run_ids["llm-prompt"] in run_page
+    # the prompt the run used is listed in its own experiment's Prompts page
+    page.get_by_role("link", name="Prompts", exact=True).click()
+    page.get_by_role("link", name=store.registry["llm-prompt"]["params"]["prompt_name"],
+                     exact=True).wait_for()
+    walk.shot("08-llm-prompts")
     page.goto(f"{walk.base}/{run_page}")
     params, metrics = walk.overview()
     entry = store.registry["llm-prompt"]["params"]
@@ -386,25 +395,27 @@ def test_4_llm_params_metrics_and_artifacts(walk: Walk, store: Store) -> None:
         assert float(metrics[name]) > 0, name
     assert not [name for name in metrics if name.startswith("item_")]  # per item: items.json
     _assert_ledger(metrics, "llm-prompt")
-    walk.shot("08-llm-run")
+    page.get_by_role("heading", name="Parameters (").evaluate(
+        "e => e.scrollIntoView({block: 'center'})")
+    walk.shot("09-llm-run")
 
     page.get_by_role("tab", name="Artifacts").click()
     prompt = walk.artifact_text("prompt.txt")
-    walk.shot("09-llm-prompt-txt")
+    walk.shot("10-llm-prompt-txt")
     template, _, example = prompt.partition("# rendered example")
     assert "{{question}}" in template, prompt
     instruction = template.split("\n", 1)[1].replace("{{question}}", "")
     assert len(instruction.split()) >= 4, f"prompt.txt holds no instruction: {prompt!r}"
     assert "{{" not in example and example.strip(), prompt
     response = walk.artifact_text("response.txt")
-    walk.shot("10-llm-response-txt")
+    walk.shot("11-llm-response-txt")
     assert response.startswith("### item 0") and len(response.split()) > 50, response[:500]
 
 
 def test_5_rag_params_and_metrics(walk: Walk, store: Store) -> None:
     page = walk.page
     run_page = walk.evaluation_run("rag-experiments", "rag-config")
-    walk.shot("11-rag-evaluation-runs")
+    walk.shot("12-rag-evaluation-runs")
     assert store.run_ids["rag-config"] in run_page
     page.goto(f"{walk.base}/{run_page}")
     params, metrics = walk.overview()
@@ -415,7 +426,9 @@ def test_5_rag_params_and_metrics(walk: Walk, store: Store) -> None:
     # extractive answers: no LLM ran, so no LLM field is shown as a param
     assert not {"llm_model", "prompt_version", "backend", "temperature"} & set(params)
     _assert_ledger(metrics, "rag-config")
-    walk.shot("12-rag-run")
+    page.get_by_role("heading", name="Parameters (").evaluate(
+        "e => e.scrollIntoView({block: 'center'})")
+    walk.shot("13-rag-run")
 
 
 def test_6_every_run_has_its_entry_name_and_the_cost_ledger(walk: Walk, store: Store) -> None:
@@ -431,4 +444,4 @@ def test_6_every_run_has_its_entry_name_and_the_cost_ledger(walk: Walk, store: S
         page.get_by_role("heading", name=entry, exact=True).wait_for()  # the run's name
         _, metrics = walk.overview()
         _assert_ledger(metrics, entry)
-    walk.shot("13-last-run-page")
+    walk.shot("14-last-run-page")

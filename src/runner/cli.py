@@ -258,6 +258,34 @@ def sweep_command(
         sys.exit(1)
 
 
+@cli.command("server", context_settings={"ignore_unknown_options": True})
+@click.option("--backend-store-uri", required=True, metavar="URI",
+              help="the database runs are stored in: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB "
+                   "(or mysql://..., sqlite:///PATH)")
+@click.option("--artifacts-destination", required=True, metavar="PATH|URI",
+              help="where the server keeps artifacts: a folder, or s3://..., gs://...")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="address to listen on (0.0.0.0: every interface)")
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="server worker processes  [default: MLflow's]")
+@click.argument("mlflow_args", nargs=-1, type=click.UNPROCESSED)
+def server_command(backend_store_uri: str, artifacts_destination: str, host: str, port: int,
+                   workers: int | None, mlflow_args: tuple[str, ...]) -> None:
+    """A team's tracking server: `mlflow server` with artifacts proxied by the server.
+
+    Creates the database (PostgreSQL) and MLflow's schema once, then runs `mlflow server
+    --backend-store-uri URI --artifacts-destination DEST --serve-artifacts`; anything after
+    `--` is passed to it. Clients then use --tracking-uri http://HOST:PORT (or
+    MLFLOW_TRACKING_URI) and need no storage credentials.
+    """
+    from runner.server import serve
+
+    click.echo(f"MLflow tracking server on http://{host}:{port} (backend {backend_store_uri.split('@')[-1]}, "
+               f"artifacts {artifacts_destination})", err=True)
+    serve(backend_store_uri, artifacts_destination, host, port, workers, mlflow_args)
+
+
 @cli.command("compare")
 @click.argument("run_ids", nargs=-1)
 @click.option("--experiment", default=None, help="compare the top runs of this MLflow experiment")

@@ -139,3 +139,18 @@ def test_values_typed_on_the_command_line_still_work(typed, field, expected):
 def test_svc_gamma_as_typed(typed, expected):
     key, value = parse_override(typed)
     assert validate({"model": "svc", key: value}).gamma == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "inactive"),
+    [({}, {"dataset.path", "dataset.target", "l1_ratio"}),
+     ({"penalty": "elasticnet", "solver": "saga"}, {"dataset.path", "dataset.target"}),
+     ({"model": "svc", "kernel": "linear"}, {"dataset.path", "dataset.target", "degree", "gamma"}),
+     ({"model": "svc", "kernel": "poly"}, {"dataset.path", "dataset.target"}),
+     ({"dataset": {"path": "x.csv"}}, {"l1_ratio"})],
+)
+def test_params_that_take_no_effect_are_named(params, inactive):
+    from runner.config import validate_params
+    from runner_sklearn.plugin import EXPERIMENT_TYPE
+
+    assert validate_params(EXPERIMENT_TYPE, params, "sklearn").inactive_params() == inactive

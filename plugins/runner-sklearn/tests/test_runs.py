@@ -30,11 +30,13 @@ from sklearn.preprocessing import StandardScaler
 from runner import InputError
 from runner.runs import run_experiment
 from runner.store.names import FAILED_PHASE_TAG, MODEL_URI_TAG_PREFIX, PARTIAL_ERROR_TAG
+from runner.builtin.ledger import LEDGER_METRICS
 from runner_sklearn.data import load_dataset, split
 from runner_sklearn.params import DatasetParams
 from runner_sklearn.plugin import EXPERIMENT_TYPE
 
-DECLARED = {m.name for m in EXPERIMENT_TYPE.metrics}
+#: What a run may log: the type's declared metrics and the core's cost ledger.
+DECLARED = {m.name for m in (*EXPERIMENT_TYPE.metrics, *LEDGER_METRICS)}
 CV_METRICS = {"cv_accuracy_mean", "cv_accuracy_std", "cv_f1_macro_mean", "cv_f1_macro_std"}
 
 pytestmark = pytest.mark.slow

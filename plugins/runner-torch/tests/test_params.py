@@ -91,3 +91,11 @@ def test_invalid_params_are_one_line(params, fragment):
         validate(params)
     assert fragment in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_momentum_is_inactive_unless_sgd():
+    from runner.config import validate_params
+    from runner_torch.plugin import EXPERIMENT_TYPE
+
+    assert "momentum" in validate_params(EXPERIMENT_TYPE, {}, "t").inactive_params()
+    assert "momentum" not in validate_params(EXPERIMENT_TYPE, {"optimizer": "sgd"}, "t").inactive_params()

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 # Artifact downloads (compare, reproduce) print no progress bars on the terminal.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+# Nor, against a tracking server, "View run at http://..." lines on stdout (it is for --json).
+os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 
 import mlflow  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
@@ -149,6 +151,7 @@ def _open_store(tracking_uri: str) -> None:
     """
     database = sqlite_path(tracking_uri)
     if database is None:
+        server_reachable(tracking_uri)  # a server that is down: one line now, not minutes of retries
         MlflowClient(tracking_uri).search_experiments(max_results=1)
         return
     _check_writable(database)

@@ -103,6 +103,10 @@ class TabularParams(BaseModel):
         42, description="Seed for the split and the model: same seed, same result."
     )
 
+    def inactive_params(self) -> set[str]:
+        """Params that take no effect here (not shown as MLflow params; config.json keeps them)."""
+        return set() if self.dataset.name == "csv" else {"dataset.path", "dataset.target"}
+
 
 class _SklearnCommon(TabularParams):
     """Options of every scikit-learn classifier run."""
@@ -155,6 +159,9 @@ class LogisticRegressionParams(_SklearnCommon):
             )
         return self
 
+    def inactive_params(self) -> set[str]:
+        return super().inactive_params() | (set() if self.penalty == "elasticnet" else {"l1_ratio"})
+
 
 class RandomForestParams(_SklearnCommon):
     """Random forest (``sklearn.ensemble.RandomForestClassifier``)."""
@@ -206,6 +213,10 @@ class SVCParams(_SklearnCommon):
     def _gamma_from_text(cls, value: Any) -> Any:
         """``gamma=1e-3`` as typed (a plain validator keeps the union's error locations short)."""
         return _number_from_text(value)
+
+    def inactive_params(self) -> set[str]:
+        unused = {"degree"} if self.kernel != "poly" else set()
+        return super().inactive_params() | unused | ({"gamma"} if self.kernel == "linear" else set())
 
 
 MODEL_NAMES: tuple[str, ...] = ("logistic_regression", "random_forest", "gradient_boosting", "svc")

@@ -61,6 +61,10 @@ class TorchMLPParams(TabularParams):
             raise ValueError("every hidden layer needs at least 1 unit")
         return value
 
+    def inactive_params(self) -> set[str]:
+        """``momentum`` is for SGD only; the dataset's CSV fields for CSV data only."""
+        return super().inactive_params() | (set() if self.optimizer == "sgd" else {"momentum"})
+
 
 def _int_text(text: str) -> int | str:
     """``"64"`` -> 64; anything else stays text for the strict int check to reject."""
