@@ -78,6 +78,13 @@ class BadDirection:
                                 metrics=(MetricSpec("loss", "lower", "l"),)))  # type: ignore[arg-type]
 
 
+class DeclaresLedgerMetric:
+    @hookimpl
+    def runner_register_experiment_types(self, register):  # type: ignore[no-untyped-def]
+        register(ExperimentType("costly", BaseModel, "x:Y", "e", "d",
+                                metrics=(MetricSpec("cost_usd", "minimize", "c"),)))
+
+
 @pytest.mark.parametrize(
     ("plugin", "reason"),
     [(WrongHookArgs(), "PluginValidationError"), (RegistersGarbage(), "takes an ExperimentType"),
@@ -85,7 +92,8 @@ class BadDirection:
      (MisspelledHook(), "runner_regster_experiment_types"), (MissingImplementation(), "runner_no_such_module"),
      (PrimaryMetricUndeclared(), "primary_metric 'acuracy' names no declared metric"),
      (MetricDeclaredTwice(), "declares metric 'loss' twice"),
-     (BadDirection(), "direction must be maximize or minimize, not 'lower'")],
+     (BadDirection(), "direction must be maximize or minimize, not 'lower'"),
+     (DeclaresLedgerMetric(), "declares 'cost_usd', which the core's cost ledger logs")],
 )
 def test_broken_plugin_is_reported_and_others_keep_working(make_plugins, tracking_uri, plugin, reason):
     plugins = make_plugins(("broken", plugin))

@@ -108,10 +108,17 @@ class ExperimentType:
     def validate(self) -> None:
         """Check the declaration; a plugin whose type fails this is listed broken.
 
-        :raises ValueError: duplicate metric names, a direction that is not ``maximize`` or
-            ``minimize``, or a ``primary_metric`` that names no declared metric.
+        :raises ValueError: duplicate metric names, a name the core's cost ledger logs, a
+            direction that is not ``maximize`` or ``minimize``, or a ``primary_metric`` that
+            names no declared metric.
         """
+        from runner.builtin.ledger import LEDGER_METRICS
+
         names = [m.name for m in self.metrics]
+        taken = sorted(set(names) & {m.name for m in LEDGER_METRICS})
+        if taken:
+            raise ValueError(f"experiment type {self.id!r} declares {taken[0]!r}, which the core's "
+                             "cost ledger logs on every run (report API spend with ctx.add_cost)")
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"experiment type {self.id!r} declares metric {duplicates[0]!r} twice")
