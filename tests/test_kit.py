@@ -120,7 +120,7 @@ def test_a_plugin_that_keeps_the_rules_passes_every_check(pytester: pytest.Pytes
         ("seed", "        rng = random.Random()", "test_same_seed_same_metrics",
          "deterministic metrics differ"),
         ("data", "        frame = pd.DataFrame({'x': [time.time()]})", "test_reproduce_reports_no_drift",
-         "data points"),
+         "input points"),
         ("score", "        ctx.log_metric('score', len(ctx.tracking_uri))", "test_config_json_alone_reruns_it",
          "deterministic metrics differ"),
     ],

@@ -228,11 +228,15 @@ class Walk:
     def shot(self, name: str) -> None:
         self.page.screenshot(path=str(self.shots / f"{name}.png"))
 
+    def experiment_link(self, name: str) -> Any:
+        """The experiments list's link to ``name`` (not a sidebar or breadcrumb link)."""
+        return self.page.locator(f'a[data-testid="experiment-list-item-link"][title="{name}"]')
+
     def experiments(self, workflow: str) -> None:
         """The experiments list, with the sidebar's workflow switch on ``workflow``."""
         page = self.page
         page.goto(f"{self.base}/#/experiments")
-        page.get_by_role("link", name="ml-experiments", exact=True).wait_for()
+        self.experiment_link("ml-experiments").wait_for()
         close = page.locator('[data-component-id="mlflow.assistant.chat_panel.close"]')
         if close.is_visible():  # the assistant panel opens on a first visit: give the page room
             close.click()
@@ -259,7 +263,7 @@ class Walk:
         """GenAI: the experiment's "Evaluation runs" lists ``run_name``; open its run page."""
         page = self.page
         self.experiments("GenAI")
-        page.get_by_role("link", name=experiment, exact=True).click()
+        self.experiment_link(experiment).click()
         self.dismiss_popover()
         page.get_by_role("link", name="Evaluation runs").click()
         row = page.locator(".eval-runs-table-row").filter(
@@ -297,14 +301,14 @@ def _assert_ledger(metrics: dict[str, str], run: str) -> None:
 def test_1_the_four_experiments_are_listed(walk: Walk) -> None:
     walk.experiments("Model training")
     for name in EXPERIMENTS:
-        assert walk.page.get_by_role("link", name=name, exact=True).is_visible(), name
+        assert walk.experiment_link(name).is_visible(), name
     walk.shot("01-experiments")
 
 
 def test_2_ml_compare_two_runs(walk: Walk, store: Store) -> None:
     page = walk.page
     walk.experiments("Model training")
-    page.get_by_role("link", name="ml-experiments", exact=True).click()
+    walk.experiment_link("ml-experiments").click()
     # Model training opens the runs table, where runs carry their registry entry's name
     for name in ("ml-baseline", "ml-improved"):
         page.get_by_role("link", name=name, exact=True).wait_for()
@@ -357,7 +361,7 @@ def test_3_nn_loss_curve_has_a_point_per_epoch(walk: Walk, store: Store) -> None
 
     page.on("response", keep)
     walk.experiments("Model training")
-    page.get_by_role("link", name="nn-experiments", exact=True).click()
+    walk.experiment_link("nn-experiments").click()
     page.get_by_role("link", name="nn-baseline", exact=True).click()
     params, metrics = walk.overview()
     _assert_ledger(metrics, "nn-baseline")
@@ -437,7 +441,7 @@ def test_6_every_run_has_its_entry_name_and_the_cost_ledger(walk: Walk, store: S
     for entry, run_id in store.run_ids.items():
         experiment = store.registry[entry]["experiment"]
         page.goto(f"{walk.base}/#/experiments")
-        page.get_by_role("link", name=experiment, exact=True).click()
+        walk.experiment_link(experiment).click()
         page.wait_for_url("**/experiments/*/**")
         experiment_id = urlparse(page.url.replace("#/", "")).path.split("/")[2]
         page.goto(f"{walk.base}/#/experiments/{experiment_id}/runs/{run_id}")

@@ -269,9 +269,13 @@ def sweep_command(
 @click.option("--port", default=5000, show_default=True)
 @click.option("--workers", default=None, type=click.IntRange(1, 64),
               help="server worker processes  [default: MLflow's]")
+@click.option("--app-server", type=click.Choice(["gunicorn", "uvicorn"]), default="gunicorn",
+              show_default=True,
+              help="HTTP server: gunicorn answers tracking calls faster; uvicorn (MLflow's "
+                   "default) also serves MLflow's AI gateway, jobs and OTLP endpoints")
 @click.argument("mlflow_args", nargs=-1, type=click.UNPROCESSED)
 def server_command(backend_store_uri: str, artifacts_destination: str, host: str, port: int,
-                   workers: int | None, mlflow_args: tuple[str, ...]) -> None:
+                   workers: int | None, app_server: str, mlflow_args: tuple[str, ...]) -> None:
     """A team's tracking server: `mlflow server` with artifacts proxied by the server.
 
     Creates the database (PostgreSQL) and MLflow's schema once, then runs `mlflow server
@@ -283,7 +287,7 @@ def server_command(backend_store_uri: str, artifacts_destination: str, host: str
 
     click.echo(f"MLflow tracking server on http://{host}:{port} (backend {backend_store_uri.split('@')[-1]}, "
                f"artifacts {artifacts_destination})", err=True)
-    serve(backend_store_uri, artifacts_destination, host, port, workers, mlflow_args)
+    serve(backend_store_uri, artifacts_destination, host, port, workers, mlflow_args, app_server)
 
 
 @cli.command("compare")

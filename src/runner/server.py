@@ -4,7 +4,8 @@ A thin wrapper, nothing of our own serves a request: it checks the backend store
 database (PostgreSQL, when the role may) and MLflow's schema once, then replaces itself with::
 
     python -m mlflow server --backend-store-uri URI --artifacts-destination DEST \\
-        --serve-artifacts --host HOST --port PORT [--workers N] [extra mlflow server options]
+        --serve-artifacts --host HOST --port PORT [--workers N] \\
+        --gunicorn-opts "--timeout 300 --graceful-timeout 30" [extra mlflow server options]
 
 With ``--serve-artifacts`` clients upload and download artifacts through the server
 (``mlflow-artifacts:/``), so runs logged from any machine or Ray worker need only the server's
@@ -102,9 +103,18 @@ def _safe(uri: str) -> str:
     return uri
 
 
+#: Options of ``mlflow server`` that pick its HTTP server; given by the user, they win.
+APP_SERVER_OPTIONS = ("--gunicorn-opts", "--uvicorn-opts", "--waitress-opts")
+#: gunicorn sync workers answer a tracking call in ~10 ms here, MLflow's default uvicorn (the
+#: Flask API behind a WSGI bridge) in ~50 ms: writes are most of what a run's logging costs.
+#: ``--app-server uvicorn`` keeps MLflow's default, which also serves the FastAPI-only parts
+#: (AI gateway, server-side jobs, OTLP ingestion, assistant).
+GUNICORN_OPTS = "--timeout 300 --graceful-timeout 30"
+
+
 def mlflow_server_args(
     backend_store_uri: str, artifacts: str, host: str, port: int, workers: int | None,
-    extra: Sequence[str] = (),
+    extra: Sequence[str] = (), app_server: str = "gunicorn",
 ) -> list[str]:
     """The ``mlflow server`` command line this wrapper runs."""
     args = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend_store_uri,
@@ -112,6 +122,9 @@ def mlflow_server_args(
             "--host", host, "--port", str(port)]
     if workers:
         args += ["--workers", str(workers)]
+    chosen = any(arg.split("=")[0] in APP_SERVER_OPTIONS for arg in extra)
+    if app_server == "gunicorn" and not chosen and sys.platform != "win32":
+        args += ["--gunicorn-opts", GUNICORN_OPTS]
     return [*args, *extra]
 
 
@@ -131,7 +144,7 @@ def prepare(backend_store_uri: str, artifacts: str) -> str:
 
 def serve(
     backend_store_uri: str, artifacts: str, host: str, port: int, workers: int | None,
-    extra: Sequence[str] = (),
+    extra: Sequence[str] = (), app_server: str = "gunicorn",
 ) -> None:
     """Prepare the store, then become ``mlflow server`` (this process is replaced)."""
     import socket
@@ -140,7 +153,7 @@ def serve(
         if probe.connect_ex((host if host not in ("0.0.0.0", "::") else "127.0.0.1", port)) == 0:
             raise InputError(f"port {port} on {host} is already in use: pick another with --port")
     destination = prepare(backend_store_uri, artifacts)
-    args = mlflow_server_args(backend_store_uri, destination, host, port, workers, extra)
+    args = mlflow_server_args(backend_store_uri, destination, host, port, workers, extra, app_server)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, args)

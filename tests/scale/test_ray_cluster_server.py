@@ -121,3 +121,32 @@ def test_a_worker_killed_mid_point_is_restarted_and_the_sweep_ends_with_twelve_f
     keys = [r.data.tags["runner.content_key"] for r in finished]
     assert len(set(keys)) == 12  # no duplicate FINISHED child per content key
     assert {r.info.status for r in runs} <= {"FINISHED", "FAILED"}
+
+
+#: The cheap registry entries (the LLM ones take minutes on this machine).
+ENTRIES = ("ml-baseline", "ml-improved", "nn-baseline", "rag-config")
+
+
+def test_registry_entries_give_the_same_metrics_through_the_server_as_on_sqlite(
+    tracking_server, tmp_path, monkeypatch,
+):
+    from runner.plugins import load_plugins
+    from runner.runs import run_experiment
+
+    monkeypatch.chdir(tmp_path)
+    registry = Path(__file__).resolve().parents[2] / "registry.yaml"
+    plugins = load_plugins()
+    sqlite = f"sqlite:///{tmp_path}/mlflow.db"
+    client = MlflowClient(tracking_server.uri)
+    for name in ENTRIES:
+        local = run_experiment(name, tracking_uri=sqlite, registry_path=registry, plugins=plugins)
+        served = run_experiment(name, tracking_uri=tracking_server.uri, registry_path=registry,
+                                plugins=plugins)
+        assert local.status == served.status == "FINISHED", (name, served.error)
+        exp_type, _ = plugins.experiment_type(client.get_run(served.run_id).data.tags["runner.experiment_type"])
+        deterministic = {m.name for m in exp_type.metrics if m.deterministic and not m.per_step}
+        assert {k: v for k, v in served.metrics.items() if k in deterministic} == pytest.approx(
+            {k: v for k, v in local.metrics.items() if k in deterministic}), name
+        logged = client.get_run(served.run_id)
+        assert logged.data.metrics.keys() >= served.metrics.keys() - {"loss"}
+        assert "config.json" in {a.path for a in client.list_artifacts(served.run_id)}

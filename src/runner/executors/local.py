@@ -13,6 +13,7 @@ import importlib
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -48,8 +49,8 @@ class LocalExecutor(Executor):
         and the workers are forked right away: they share those imports, and since this process
         has not opened the tracking store yet, no worker inherits a database connection. A
         process that already runs other threads (a notebook, a test session) may hold locks a
-        fork would copy half-taken: there, workers start from a forkserver that imports the same
-        modules.
+        fork would copy half-taken, and one that opened a store already holds its database
+        connections: there, workers start from a forkserver that imports the same modules.
         """
         started = time.perf_counter()
         if self.parallel <= 1 or len(points) <= 1:
@@ -57,7 +58,9 @@ class LocalExecutor(Executor):
             self.stats.startup_sec = 0.0
             return
         modules = worker_modules(points, tracking_uri)
-        if threading.active_count() == 1:
+        store = sys.modules.get("runner.store.mlflow_store")
+        opened = bool(getattr(store, "_opened", None))  # a fork would share its connections
+        if threading.active_count() == 1 and not opened:
             for module in modules:
                 importlib.import_module(module)
             context = multiprocessing.get_context("fork")

@@ -60,7 +60,7 @@ FORWARDED_ENV = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW
                  "MLFLOW_TRACKING_INSECURE_TLS", "MLFLOW_TRACKING_SERVER_CERT_PATH",
                  "MLFLOW_TRACKING_CLIENT_CERT_PATH", "MLFLOW_HTTP_REQUEST_MAX_RETRIES",
                  "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "MLFLOW_HTTP_REQUEST_TIMEOUT",
-                 "RUNNER_REGISTRY", "RUNNER_PLUGINS")
+                 "RUNNER_REGISTRY", "RUNNER_LOAD_PLUGINS")
 
 
 def import_ray() -> Any:
@@ -175,6 +175,7 @@ class RayExecutor(Executor):
             kwargs["num_cpus"] = self.parallel or os.cpu_count() or 1
         else:
             kwargs.pop("include_dashboard")
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report at start-up
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.getsignal(signal.SIGTERM) if in_main else None
         quiet = [logging.getLogger(name) for name in QUIET_LOGGERS]
