@@ -98,3 +98,10 @@ def test_tracking_uri_is_one_option_with_the_env_default(command, tracking_uri, 
     assert option.resolve_envvar_value(context) == "http://tracking-host:5000"
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
     assert option.process_value(context, None) == f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+
+
+def test_ui_on_a_tracking_server_says_to_open_it(tracking_uri):
+    result = CliRunner().invoke(cli_module.cli, ["ui", "--tracking-uri", "http://tracking-host:5000"])
+    assert result.exit_code == 2
+    assert result.stderr == ("error: http://tracking-host:5000 is a tracking server, which serves "
+                             "the UI itself: open it in a browser\n")

@@ -412,6 +412,9 @@ def ui_command(port: int, host: str, tracking_uri: str) -> None:
 
     if importlib.util.find_spec("mlflow") is None:
         raise InputError("the MLflow UI needs mlflow: pip install mlflow")
+    if tracking_uri.startswith(("http://", "https://")):
+        raise InputError(f"{tracking_uri} is a tracking server, which serves the UI itself: "
+                         "open it in a browser")
     with socket.socket() as probe:
         if probe.connect_ex((host, port)) == 0:
             raise InputError(f"port {port} on {host} is already in use: pick another with --port")

@@ -19,10 +19,6 @@ if TYPE_CHECKING:
     from runner.runs import RunOutcome
     from runner.sweep import SweepPoint
 
-#: Tags of a child run made by a Ray worker. (Kept here until ``runner.store.names`` lists them.)
-RAY_NODE_TAG = "runner.ray.node"
-RAY_ACTOR_TAG = "runner.ray.actor"
-
 
 @dataclass(frozen=True)
 class PointTask:

@@ -36,7 +36,8 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from runner.errors import InputError, RunnerError
-from runner.executors.base import RAY_ACTOR_TAG, RAY_NODE_TAG, Executor, PointTask, run_point, worker_modules
+from runner.executors.base import Executor, PointTask, run_point, worker_modules
+from runner.store.names import RAY_ACTOR_TAG, RAY_NODE_TAG
 
 if TYPE_CHECKING:
     from runner.plugins import Plugins

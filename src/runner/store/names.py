@@ -51,6 +51,10 @@ PROCESS_START_TAG = "runner.process_start"
 #: Why a run was marked FAILED by ``runner runs --stale --fix`` (its process was gone).
 STALE_TAG = "runner.stale"
 
+#: The Ray node and actor that ran a sweep point (``runner sweep --executor ray``).
+RAY_NODE_TAG = "runner.ray.node"
+RAY_ACTOR_TAG = "runner.ray.actor"
+
 # --- identity and results ----------------------------------------------------------------------
 
 #: What makes two runs the same (skip-if-done).
