@@ -212,3 +212,11 @@ def test_two_runs_open_at_once_in_one_process_do_not_mix(make_plugins, tracking_
         (trace,) = mlflow.search_traces(run_id=run.info.run_id, locations=[run.info.experiment_id],
                                         return_type="list")
         assert trace.data.spans[0].outputs == {"lr": lr}
+
+
+def test_a_drivers_code_version_wins_on_workers(make_plugins, tracking_uri, monkeypatch):
+    """Ray workers on other hosts record the driver's code version (same content key)."""
+    monkeypatch.setenv("RUNNER_CODE_VERSION", "abc123+dirty.0f0f")
+    outcome = run_experiment("toy", tracking_uri=tracking_uri, plugins=make_plugins())
+    tags = MlflowClient(tracking_uri).get_run(outcome.run_id).data.tags
+    assert tags["runner.code_version"] == "abc123+dirty.0f0f"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import platform
 import re
 import subprocess
@@ -12,6 +13,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+
+#: Set by a sweep's driver for its workers on other hosts (which may have no git checkout):
+#: the code version their runs record, so they carry the same content key as the driver's.
+CODE_VERSION_ENV = "RUNNER_CODE_VERSION"
 
 #: The distribution name of the core (the import package and the command are ``runner``).
 CORE_DIST = "runner-core"
@@ -44,7 +49,11 @@ def code_version(cwd: Path | None = None, state: tuple[str, bool] | None = None)
     """The commit, plus a hash of the uncommitted diff when the tree is dirty.
 
     :param state: ``git_state(cwd)`` when the caller has it already (saves two git calls).
+
+    ``$RUNNER_CODE_VERSION``, when set (by a sweep's driver for its Ray workers), wins.
     """
+    if os.environ.get(CODE_VERSION_ENV):
+        return os.environ[CODE_VERSION_ENV]
     state = state or git_state(cwd)
     if state is None:
         return None

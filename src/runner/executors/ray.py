@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from runner.errors import InputError, RunnerError
 from runner.executors.base import Executor, PointTask, run_point, worker_modules
+from runner.provenance import CODE_VERSION_ENV, code_version
 from runner.store.names import RAY_ACTOR_TAG, RAY_NODE_TAG
 
 if TYPE_CHECKING:
@@ -142,6 +143,9 @@ class RayExecutor(Executor):
                 "scheduling_strategy": "SPREAD",
             }
             forwarded = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
+            code = code_version()  # workers on other hosts record the driver's code version
+            if code is not None:
+                forwarded[CODE_VERSION_ENV] = code
             if forwarded:
                 options["runtime_env"] = {"env_vars": forwarded}
             worker_class = ray.remote(PointWorker).options(**options)
