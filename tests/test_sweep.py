@@ -56,6 +56,9 @@ def test_sweep_nests_children_ranks_them_and_tags_the_best(make_plugins, trackin
         assert child.data.tags["runner.config_hash"]  # the full provenance of a normal run
         assert len(client.get_metric_history(outcome.run_id, "loss")) == 5
     assert "sweep_results.json" in {a.path for a in client.list_artifacts(result.parent_run_id)}
+    table = json.load(open(client.download_artifacts(result.parent_run_id, "sweep_results.json")))
+    cost = table["columns"].index("cost_usd")
+    assert all(row[cost] > 0 for row in table["data"])  # cost beside the primary metric
 
 
 def test_done_points_are_skipped_and_force_reruns_them(make_plugins, tracking_uri):

@@ -249,9 +249,11 @@ def sweep_command(
     else:
         click.echo(f"sweep parent run {result.parent_run_id}; best: "
                    f"{result.best.run_id if result.best else '-'}")
-        print_table(f"{name}: ranked by {metric}", [*keys, "status", metric or "", "run"],
+        print_table(f"{name}: ranked by {metric}",
+                    [*keys, "status", metric or "", "cost_usd", "wall_time_sec", "run"],
                     [(*p.overrides.values(), o.status,
-                      format_metric(o.metrics[metric]) if metric in o.metrics else "-", o.run_id)
+                      *(format_metric(o.metrics[m]) if m in o.metrics else "-"
+                        for m in (metric, "cost_usd", "wall_time_sec")), o.run_id)
                      for p, o in ranked])
     if any(o.status not in {"FINISHED", "SKIPPED"} for o in result.outcomes):
         click.echo("error: some grid points did not finish; see the table above", err=True)

@@ -284,10 +284,12 @@ def best_outcome(outcomes: list[RunOutcome], spec: MetricSpec) -> RunOutcome | N
 
 
 def results_table(outcomes: list[RunOutcome], spec: MetricSpec | None) -> dict[str, list[Any]]:
-    """The parent run's table: one row per point with its status and primary metric."""
+    """The parent run's table: one row per point, its status, primary metric and cost."""
     return {
         "run_id": [o.run_id for o in outcomes],
         "status": [o.status for o in outcomes],
         **({spec.name: [o.metrics.get(spec.name) for o in outcomes]} if spec else {}),
+        "cost_usd": [o.metrics.get("cost_usd") for o in outcomes],
+        "wall_time_sec": [o.metrics.get("wall_time_sec") for o in outcomes],
         "params": [json.dumps(o.params, sort_keys=True) for o in outcomes],
     }
