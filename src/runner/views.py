@@ -35,5 +35,8 @@ def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequen
 
 
 def format_metric(value: float) -> str:
-    """Metrics with 4 decimals, large values without exponent noise."""
+    """Metrics with 4 decimals, large values without exponent noise, tiny ones (a run's cost in
+    USD) with 3 significant digits rather than as 0.0000."""
+    if value != 0 and abs(value) < 1e-3:
+        return f"{value:.3g}"
     return f"{value:.4f}" if abs(value) < 1e5 else f"{value:,.0f}"
