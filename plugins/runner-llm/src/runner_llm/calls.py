@@ -13,22 +13,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from runner import MetricSpec
-
 from runner_llm.backends.base import Backend, BackendParams, Completion
 from runner_llm.pricing import UsageTotals, cost_usd
 
 if TYPE_CHECKING:
     from runner import RunContext
 
-#: What :func:`log_token_usage` logs; declared by every type that calls it.
-TOKEN_USAGE_METRICS = (
-    MetricSpec("tokens_used", "minimize", "Prompt + completion tokens over all LLM calls."),
-    MetricSpec("prompt_tokens", "minimize", "Prompt tokens over all LLM calls."),
-    MetricSpec("completion_tokens", "minimize", "Completion tokens over all LLM calls."),
-    MetricSpec("tokens_per_sec", "maximize", "Completion tokens per second of generation time.",
-               deterministic=False),
-)
 # cost_usd is the core's cost ledger on every run: compute time plus the API cost reported with
 # ctx.add_cost (tokens x the pricing table), shown as api_cost_usd.
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from runner import ExperimentType, MetricSpec, hookimpl
 
-from runner_llm.calls import TOKEN_USAGE_METRICS
+from runner_llm.metric_specs import TOKEN_USAGE_METRICS
 from runner_llm.params import LlmPromptParams
 
 EXPERIMENT_NAME = "llm-experiments"

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from runner import ExperimentType, MetricSpec, hookimpl
 
-from runner_llm.calls import TOKEN_USAGE_METRICS
+from runner_llm.metric_specs import TOKEN_USAGE_METRICS
 
 from runner_rag.params import RagParams
 
