@@ -23,10 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-RUNNER = str(Path(sys.executable).parent / "runner")
-FOREST = ["sklearn", "--set", "model=random_forest", "--set", "cv_folds=5", "--set", "dataset.name=breast_cancer",
-          "--grid", "n_estimators=200,400,600,800", "--grid", "max_depth=6,12"]
+from bench_sweep import FOREST, ROOT, RUNNER  # the same CPU-bound grid, the same runner
+
 SHORT = ["ml-baseline", "--grid", "C=" + ",".join(str(c) for c in
                                                   (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 20))]
 
