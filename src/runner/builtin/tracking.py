@@ -38,9 +38,10 @@ def _open_unless_done(ctx: RunContext) -> None:
     from runner.store.keys import content_key, input_digests
     from runner.store.mlflow_store import find_finished_run
 
-    for name, digest in input_digests(ctx).items():
+    digests = input_digests(ctx)
+    for name, digest in digests.items():
         ctx.set_tag(f"{INPUT_DIGEST_TAG_PREFIX}{name}", digest)
-    key = content_key(ctx)
+    key = content_key(ctx, digests)
     ctx.set_tag(CONTENT_KEY_TAG, key)
     if ctx._core.skip_if_done:
         ctx._core.done_as = find_finished_run(ctx.tracking_uri, ctx.experiment_name, key)

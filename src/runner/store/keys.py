@@ -33,11 +33,12 @@ def input_digests(ctx: RunContext) -> dict[str, str]:
     return digests
 
 
-def content_key(ctx: RunContext) -> str:
+def content_key(ctx: RunContext, digests: dict[str, str] | None = None) -> str:
     """A hash of the resolved config, runner and plugin versions, the code and every input read.
 
     Computed after ``runner_prepare``, when the datasets (and so their digests) are known. The
     registry entry's name is left out: the same params under another name are the same run.
+    ``digests``: :func:`input_digests` when the caller has them already.
     """
     plugin = ctx.plugin
     parts = {
@@ -45,6 +46,6 @@ def content_key(ctx: RunContext) -> str:
         "runner": __version__,
         "plugin": f"{plugin.dist}=={plugin.version}" if plugin else None,
         "code": code_version(),
-        "inputs": sorted(input_digests(ctx).items()),
+        "inputs": sorted((digests if digests is not None else input_digests(ctx)).items()),
     }
     return config_hash(parts)
