@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -56,6 +56,12 @@ class CoreState:
     api_cost_usd: float = 0.0
 
 
+def _numeric_column(column: list[Any]) -> bool:
+    """Numbers (or bools) with at most some missing cells, and at least one number."""
+    values = [v for v in column if v is not None]
+    return bool(values) and all(isinstance(v, int | float) for v in values)
+
+
 @dataclass
 class RunContext(Generic[P]):
     """Everything one run shares between the core and its plugins.
@@ -75,6 +81,8 @@ class RunContext(Generic[P]):
     :ivar partial: ``True`` while ``runner_evaluate``/``runner_log`` run after an earlier phase
         failed or was interrupted: evaluate and log what was produced, if anything.
     :ivar metrics: the final value of every metric recorded so far.
+    :ivar use_cache: ``False`` under ``--no-cache``: a plugin that caches results (LLM
+        responses, embeddings) must recompute them, and may refresh its cache with the new ones.
     """
 
     experiment_type: ExperimentType
@@ -88,6 +96,7 @@ class RunContext(Generic[P]):
     entry_name: str | None = None
     plugin: PluginInfo | None = None
     show_progress: bool = True
+    use_cache: bool = True
     run_id: str | None = None
     status: str | None = None
     partial: bool = False
@@ -137,13 +146,30 @@ class RunContext(Generic[P]):
         """Record a table (dict of columns or DataFrame), shown in MLflow's evaluation view."""
         self._core.recorder.artifact(artifact_file, table=table)
 
-    def log_items(self, table: dict[str, list[Any]], key: str, output: str) -> None:
+    def log_items(
+        self, table: dict[str, list[Any]], key: str, output: str,
+        scores: Sequence[str] | None = None,
+    ) -> None:
         """Record the per-item table (one row per input) that ``runner compare`` lines up.
 
         :param key: the column that identifies an item (e.g. ``input``, ``question``).
         :param output: the column with the model's answer; ``runner compare`` shows it side by side.
+        :param scores: the numeric columns that score an item (higher or lower is better as the
+            run metric of the same name declares); ``runner compare`` tests the paired
+            differences of these between two runs. ``None``: every numeric column but ``key``.
+
+        Two optional columns have a fixed meaning: ``passed`` (bool: the item met its checks)
+        and ``failure`` (why not); ``runner run --junit`` reports them as test cases.
         """
-        self._core.recorder.items(table, key, output)
+        if key not in table or output not in table:
+            raise ValueError(f"log_items: the table has no column {key!r} or {output!r}")
+        if scores is None:
+            scores = [name for name, column in table.items()
+                      if name != key and _numeric_column(column)]
+        missing = [name for name in scores if name not in table]
+        if missing:
+            raise ValueError(f"log_items: score columns not in the table: {missing}")
+        self._core.recorder.items(table, key, output, list(scores))
 
     def log_model(
         self,

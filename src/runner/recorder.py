@@ -96,12 +96,18 @@ class Recorder:
     def artifact(self, artifact_file: str, **what: Any) -> None:
         self.artifacts.append(ArtifactRecord(artifact_file, **what))
 
-    def items(self, table: dict[str, list[Any]], key: str, output: str) -> None:
-        from runner.store.names import ITEMS_ARTIFACT, ITEMS_KEY_TAG, ITEMS_OUTPUT_TAG
+    def items(self, table: dict[str, list[Any]], key: str, output: str, scores: list[str]) -> None:
+        from runner.store.names import (
+            ITEMS_ARTIFACT,
+            ITEMS_KEY_TAG,
+            ITEMS_OUTPUT_TAG,
+            ITEMS_SCORES_TAG,
+        )
 
         self.artifact(ITEMS_ARTIFACT, table=table)
         self.tags[ITEMS_KEY_TAG] = key
         self.tags[ITEMS_OUTPUT_TAG] = output
+        self.tags[ITEMS_SCORES_TAG] = ",".join(scores)
 
     def model(
         self, model: Any, flavor: str, name: str, input_example: Any, output_example: Any,

@@ -67,6 +67,8 @@ INPUT_DIGEST_TAG_PREFIX = "runner.input_digest."
 MODEL_URI_TAG_PREFIX = "runner.model_uri."
 ITEMS_KEY_TAG = "runner.items.key"
 ITEMS_OUTPUT_TAG = "runner.items.output"
+#: Comma-separated per-item score columns that ``runner compare`` tests pairwise.
+ITEMS_SCORES_TAG = "runner.items.scores"
 #: Set when evaluate/log ran on partial results and raised: the first line of that error.
 PARTIAL_ERROR_TAG = "runner.partial_error"
 #: The failed/interrupted phase of a run that did not finish.
