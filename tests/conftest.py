@@ -68,8 +68,12 @@ class ToyExperiment:
     @hookimpl
     def runner_log(self, ctx: RunContext) -> None:
         ctx.log_text("the response", "response.txt")
-        answers = [f"{word} at lr {ctx.params.lr}" for word in ("a", "b")]
-        ctx.log_items({"input": ["a", "b"], "response": answers}, key="input", output="response")
+        # a note "x,y,z" makes those the items (another input set); each item is scored
+        words = ctx.params.note.split(",") if ctx.params.note else ["a", "b"]
+        answers = [f"{word} at lr {ctx.params.lr}" for word in words]
+        scores = [round(1.0 - ctx.params.lr + i / 100, 4) for i in range(len(words))]
+        ctx.log_items({"input": words, "response": answers, "accuracy": scores},
+                      key="input", output="response")
         self._maybe_fail(ctx, "log")
 
 

@@ -1,15 +1,20 @@
-"""The input set: template variables per item (JSONL or ``--set input=...``), checked upfront."""
+"""The input set: template variables per item (JSONL or ``--set input=...``), checked upfront.
+
+An item is a JSON object of template variables plus two optional keys: ``expected`` (a string or
+a list of accepted answers) and ``checks`` (a list of :class:`runner_llm.checks.Check`).
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from runner import InputError
 
+from runner_llm.checks import Check, parse_checks, require_references
 from runner_llm.params import LlmPromptParams
 from runner_llm.prompts import PromptTemplate, missing_variables
 from runner_llm.quality import Expected
@@ -19,11 +24,15 @@ DEFAULT_INPUT = "qa_facts.jsonl"
 
 @dataclass(frozen=True)
 class Item:
-    """One input: the template's variables and, optionally, the accepted answer(s)."""
+    """One input: the template's variables and, optionally, the accepted answer(s) and checks.
+
+    After :func:`load_items`, ``checks`` are the run's default checks followed by the item's own.
+    """
 
     variables: dict[str, Any]
     expected: Expected | None = None
     source_line: int | None = field(default=None, compare=False)
+    checks: tuple[Check, ...] = ()
 
 
 def default_input_path() -> Path:
@@ -39,7 +48,8 @@ def _item(record: Any, where: str) -> Item:
     if expected is not None and not isinstance(expected, str):
         if not (isinstance(expected, list) and all(isinstance(e, str) for e in expected)):
             raise InputError(f"{where}: 'expected' must be a string or a list of strings")
-    return Item(variables, expected)
+    checks = parse_checks(variables.pop("checks"), where) if "checks" in variables else ()
+    return Item(variables, expected, checks=checks)
 
 
 def read_jsonl(path: Path) -> list[Item]:
@@ -57,8 +67,7 @@ def read_jsonl(path: Path) -> list[Item]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
-        item = _item(record, f"{path}:{number}")
-        items.append(Item(item.variables, item.expected, number))
+        items.append(replace(_item(record, f"{path}:{number}"), source_line=number))
     if not items:
         raise InputError(f"input file is empty: {path}")
     return items
@@ -74,7 +83,7 @@ def single_item(params: LlmPromptParams, template: PromptTemplate) -> Item:
             record = None
         if isinstance(record, dict):
             item = _item(record, "input")
-            return Item(item.variables, params.expected or item.expected)
+            return replace(item, expected=params.expected or item.expected)
     names = template.variables
     if len(names) != 1:
         raise InputError(
@@ -86,9 +95,11 @@ def single_item(params: LlmPromptParams, template: PromptTemplate) -> Item:
 
 
 def load_items(params: LlmPromptParams, template: PromptTemplate) -> tuple[list[Item], str]:
-    """Items to run and where they came from; every item must fill every placeholder.
+    """Items to run and where they came from, each with the run's default checks
+    (``params.checks``) before its own; every item must fill every placeholder.
 
-    :raises runner.InputError: naming the first item and variable that is missing.
+    :raises runner.InputError: naming the first item and the variable that is missing, or a
+        check that has nothing to compare with (no ``value`` and no ``expected``).
     """
     if params.input is not None:
         items, source = [single_item(params, template)], "input param"
@@ -98,11 +109,12 @@ def load_items(params: LlmPromptParams, template: PromptTemplate) -> tuple[list[
     if params.max_items is not None:
         items = items[: params.max_items]
     for index, item in enumerate(items):
+        where = f"{source} " + (f"line {item.source_line}" if item.source_line else f"item {index}")
         missing = missing_variables(template.text, item.variables)
         if missing:
-            where = f"line {item.source_line}" if item.source_line else f"item {index}"
             raise InputError(
-                f"{source} {where}: missing prompt variable {missing[0]!r} required by "
+                f"{where}: missing prompt variable {missing[0]!r} required by "
                 f"{template.name} v{template.version}"
             )
-    return items, source
+        require_references((*params.checks, *item.checks), item.expected, where)
+    return [replace(item, checks=(*params.checks, *item.checks)) for item in items], source

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from runner_llm.backends.base import BackendParams
+from runner_llm.checks import Check
 
 
 class PromptParams(BackendParams):
@@ -46,12 +47,22 @@ class LlmPromptParams(PromptParams):
     max_items: int | None = Field(
         None, ge=1, description="Use only the first N items of the input set."
     )
+    checks: list[Check] = Field(
+        default_factory=list,
+        description="Checks applied to every item, before the item's own 'checks': a list of "
+        "{type, value, threshold}; type is equals, contains, icontains, regex, is-json, "
+        "json-schema, levenshtein, rouge-l, latency or cost, 'not-' negates it. Items pass "
+        "or fail (pass_rate).",
+    )
 
     def inactive_params(self) -> set[str]:
         """Fields that take no effect, so they are not MLflow params (``config.json`` keeps
         them): the backend's unused settings; ``input_path`` and ``max_items`` when one
-        ``input`` runs; ``input`` and ``expected`` when the input set does."""
+        ``input`` runs; ``input`` and ``expected`` when the input set does; ``checks`` when
+        there are none."""
         unused = super().inactive_params()
+        if not self.checks:
+            unused.add("checks")
         if self.input is not None:
             unused |= {"input_path", "max_items"}
         else:
