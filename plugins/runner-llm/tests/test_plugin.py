@@ -104,8 +104,9 @@ def test_params_a_backend_does_not_read_are_inactive() -> None:
 
 def test_llm_prompt_inactive_params_follow_the_input_mode() -> None:
     input_set = LlmPromptParams(backend="openai").inactive_params()
-    assert input_set == {"usd_per_hour", "input", "expected"}
-    one = LlmPromptParams(backend="openai", input="Why?", expected="Because").inactive_params()
+    assert input_set == {"usd_per_hour", "input", "expected", "checks"}  # no default checks
+    one = LlmPromptParams(backend="openai", input="Why?", expected="Because",
+                          checks=[{"type": "icontains"}]).inactive_params()
     assert one == {"usd_per_hour", "input_path", "max_items"}
     # never a field the model lacks: the core drops these names from the MLflow params
     assert LlmPromptParams().inactive_params() <= set(LlmPromptParams.model_fields)

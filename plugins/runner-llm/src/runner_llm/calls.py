@@ -19,6 +19,8 @@ from runner_llm.pricing import UsageTotals, cost_usd
 if TYPE_CHECKING:
     from runner import RunContext
 
+    from runner_llm.cache import ResponseCache
+
 # cost_usd is the core's cost ledger on every run: compute time plus the API cost reported with
 # ctx.add_cost (tokens x the pricing table), shown as api_cost_usd.
 
@@ -36,11 +38,13 @@ TOKEN_USAGE_ATTRIBUTE = "mlflow.chat.tokenUsage"
 
 @dataclass(frozen=True)
 class CallResult:
-    """One answered request: its position, what was sent and what came back."""
+    """One answered request: its position, what was sent and what came back (``cached``: a
+    replay from the response cache, with the first call's tokens and latency)."""
 
     index: int
     messages: Messages
     completion: Completion
+    cached: bool = False
 
 
 def iter_calls(
@@ -51,6 +55,7 @@ def iter_calls(
     span_name: str = "chat",
     description: str = "LLM calls",
     total: int | None = None,
+    cache: ResponseCache | None = None,
 ) -> Iterator[CallResult]:
     """Answer ``requests`` one by one, yielding each result as soon as it is ready.
 
@@ -58,10 +63,18 @@ def iter_calls(
     token usage. Nothing is logged as a run metric per call: the caller keeps each result (its
     latency and tokens go in the per-item table). A failing call raises (the span records the
     error); results yielded before it are the caller's to keep.
+
+    :param cache: replay stored answers (``CallResult.cached``) and store fresh ones; the span
+        of a replay has the attribute ``llm.cached``.
     """
     for index, messages in enumerate(ctx.progress(requests, description, total=total)):
         with ctx.trace(span_name, span_type="LLM", inputs={"messages": messages}) as span:
-            completion = backend.complete(messages)
+            completion = cache.get(messages) if cache is not None else None
+            cached = completion is not None
+            if completion is None:
+                completion = backend.complete(messages)
+                if cache is not None:
+                    cache.put(messages, completion)
             span.set_attributes(
                 {
                     TOKEN_USAGE_ATTRIBUTE: {
@@ -75,12 +88,13 @@ def iter_calls(
                     "llm.completion_tokens": completion.completion_tokens,
                     "llm.latency_sec": completion.latency_sec,
                     "llm.finish_reason": completion.finish_reason or "",
+                    "llm.cached": cached,
                 }
             )
             span.set_outputs(
                 {"choices": [{"message": {"role": "assistant", "content": completion.text}}]}
             )
-        yield CallResult(index, messages, completion)
+        yield CallResult(index, messages, completion, cached)
 
 
 def percentile(values: Sequence[float], q: float) -> float:

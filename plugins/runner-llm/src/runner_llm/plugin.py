@@ -22,6 +22,9 @@ QUALITY = {
 #: When the quality scores are logged: only items with an answer to score against count.
 WITH_EXPECTED = "items have 'expected' (input_path rows or --set expected=...)"
 
+#: When pass_rate is logged: some item is checked.
+WITH_CHECKS = "items have 'checks' (input_path rows or --set checks=[...])"
+
 METRICS = (
     *(MetricSpec(name, "maximize", f"Mean over items: {what}.", condition=WITH_EXPECTED)
       for name, what in QUALITY.items()),
@@ -34,6 +37,11 @@ METRICS = (
     MetricSpec("items", "maximize", "Items answered."),
     MetricSpec("items_with_expected", "maximize", "Answered items that have an 'expected' "
                "answer (the quality means are over these).", condition=WITH_EXPECTED),
+    MetricSpec("pass_rate", "maximize", "Share of answered items that passed all their checks "
+               "(an item without checks passes).", condition=WITH_CHECKS),
+    # Not a property of the answers: a cached and an uncached run give the same results.
+    MetricSpec("cache_hits", "maximize", "Answers replayed from the response cache (their "
+               "tokens, latency and cost are the first call's).", deterministic=False),
 )
 # Per-item scores, latency and tokens are not run metrics: they are columns of the per-item
 # table (items.json, MLflow's evaluation view), one row per item.
