@@ -11,8 +11,8 @@ from mlflow import MlflowClient
 
 from runner import InputError
 from runner.cli import cli
-from runner.compare import compare, markdown, top_runs
-from runner.reproduce import reproduce
+from runner.comparison import compare, markdown, top_runs
+from runner.reproduction import reproduce
 from runner.runs import run_experiment
 from runner.store.names import REPRODUCES_TAG
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from runner.plugins import load_plugins
-from runner.reproduce import reproduce
+from runner.reproduction import reproduce
 from runner.runs import run_experiment
 
 pytestmark = pytest.mark.slow

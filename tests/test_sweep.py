@@ -14,7 +14,7 @@ from mlflow import MlflowClient
 from runner import InputError
 from runner.cli import cli
 from runner.registry import Registry, RegistryEntry
-from runner.sweep import expand, parse_grid, plan, run_sweep
+from runner.sweeps import expand, parse_grid, plan, run_sweep
 
 
 def test_grid_values_are_yaml_lists():

@@ -204,7 +204,7 @@ def sweep_command(
 ) -> None:
     """Run NAME over a grid of params: one parent run, a nested child run per point."""
     from runner.registry import load_registry
-    from runner.sweep import load_runtime_env, plan
+    from runner.sweeps import load_runtime_env, plan
     from runner.views import print_json, print_table
 
     plugins = cli_plugins()
@@ -218,7 +218,7 @@ def sweep_command(
             print_table(f"{len(points)} grid points of {name}", ["#", *keys],
                         [(i + 1, *p.overrides.values()) for i, p in enumerate(points)])
         return
-    from runner.sweep import run_sweep
+    from runner.sweeps import run_sweep
     from runner.views import format_metric
 
     runtime_env = load_runtime_env(ray_runtime_env) if ray_runtime_env else None
@@ -305,7 +305,7 @@ def compare_command(
     as_markdown: bool, tracking_uri: str, as_json: bool,
 ) -> None:
     """Compare runs: differing params, metrics with deltas vs the first, responses per input."""
-    from runner.compare import compare, markdown, rows, top_runs
+    from runner.comparison import compare, markdown, rows, top_runs
     from runner.errors import InputError
 
     ids = list(run_ids)
@@ -335,7 +335,7 @@ def compare_command(
 @json_option
 def reproduce_command(run_id: str, tolerance: float, tracking_uri: str, as_json: bool) -> None:
     """Run RUN_ID again from its logged config; report drift and metric differences."""
-    from runner.reproduce import reproduce
+    from runner.reproduction import reproduce
     from runner.views import print_json, print_table
 
     shown: list[object] = []

@@ -8,7 +8,7 @@ import pytest
 
 from runner.config import resolve
 from runner.registry import Registry
-from runner.reproduce import reproduce
+from runner.reproduction import reproduce
 from runner.runs import execute
 
 pytestmark = pytest.mark.slow

@@ -19,7 +19,7 @@ from runner import InputError
 from runner.cli import cli
 from runner.executors.ray import INSTALL_HINT, refuse_local_store, remote_nodes
 from runner.registry import Registry
-from runner.sweep import plan, run_sweep
+from runner.sweeps import plan, run_sweep
 
 
 def ray_processes() -> set[int]:

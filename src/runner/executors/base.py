@@ -1,6 +1,6 @@
 """What every executor does: run a sweep's planned points somewhere and report their outcomes.
 
-The driver (:func:`runner.sweep.run_sweep`) plans and validates every point, decides which are
+The driver (:func:`runner.sweeps.run_sweep`) plans and validates every point, decides which are
 already done (skip-if-done), creates the parent run and ends it; an executor only runs the
 points it is handed, each as a child run of that parent, and yields each outcome as it
 completes. The code a worker runs for one point is :func:`run_point`, the same everywhere: a
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from runner.plugins import Plugins
     from runner.runs import RunOutcome
-    from runner.sweep import SweepPoint
+    from runner.sweeps import SweepPoint
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class PointTask:
     config: dict[str, Any]
     #: ``runner.config_hash`` of the child run it makes: finds a retried point's earlier attempt.
     config_hash: str
+    #: Tags of this point's run over the sweep's (a repeat's index and its own parent run).
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -25,7 +25,7 @@ from runner.plugins import Plugins, load_plugins
 
 if TYPE_CHECKING:
     from runner.runs import RunOutcome
-    from runner.sweep import SweepPoint
+    from runner.sweeps import SweepPoint
 
 #: How long an interrupted pool's workers get to end their runs KILLED before they are killed.
 INTERRUPT_GRACE_SEC = 15.0
@@ -83,10 +83,12 @@ class LocalExecutor(Executor):
 
         if self._pool is None:
             for task in tasks:
-                yield task.index, run_point(plugins, task.config, tracking_uri, tags, force)
+                point_tags = {**tags, **task.tags}
+                yield task.index, run_point(plugins, task.config, tracking_uri, point_tags, force)
             return
         self._futures = {
-            self._pool.submit(_worker, task.config, tracking_uri, dict(tags), force): task.index
+            self._pool.submit(_worker, task.config, tracking_uri, {**tags, **task.tags},
+                              force): task.index
             for task in tasks
         }
         for future in as_completed(self._futures):

@@ -43,7 +43,7 @@ from runner.store.names import RAY_ACTOR_TAG, RAY_NODE_TAG
 if TYPE_CHECKING:
     from runner.plugins import Plugins
     from runner.runs import RunOutcome
-    from runner.sweep import SweepPoint
+    from runner.sweeps import SweepPoint
 
 INSTALL_HINT = "--executor ray needs Ray, which is not installed: pip install 'runner-core[ray]'"
 #: How often a worker process that died mid-point is restarted, and its point run again.
@@ -239,7 +239,7 @@ class RayExecutor(Executor):
         while pending or self._inflight:
             while idle and pending:
                 task, actor = pending.popleft(), idle.pop()
-                ref = actor.run.remote(task.config, tracking_uri, dict(tags), force,
+                ref = actor.run.remote(task.config, tracking_uri, {**tags, **task.tags}, force,
                                        task.config_hash, time.time())
                 self._inflight[ref] = (task, actor, time.time())
             if not self._inflight and not self._waiting:

@@ -289,7 +289,7 @@ class ExperimentTypeContract:
 
     def test_reproduce_reports_no_drift(self, contract_run: ContractRun) -> None:
         """``runner reproduce`` of a fresh run finds nothing changed and every metric equal."""
-        from runner.reproduce import reproduce
+        from runner.reproduction import reproduce
 
         result = reproduce(contract_run.run_id, contract_run.plugins,
                            tracking_uri=contract_run.tracking_uri)
