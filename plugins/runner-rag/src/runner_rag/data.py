@@ -11,12 +11,19 @@ import json
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from runner import InputError
 
 #: File suffixes read as documents.
 DOC_SUFFIXES = (".txt", ".md")
+
+#: The shipped question files by set: ``basic`` asks in the words of the answer's document;
+#: ``hard`` paraphrases it (few shared words) or asks for one detail of a long document.
+QUESTION_FILES = {"basic": "questions.jsonl", "hard": "questions_hard.jsonl"}
+
+#: A shipped set's name, or ``all`` (basic, then hard).
+QuestionSet = Literal["all", "basic", "hard"]
 
 
 @dataclass(frozen=True)
@@ -42,9 +49,16 @@ def shipped_corpus_dir() -> Path:
     return Path(str(files("runner_rag") / "data" / "corpus"))
 
 
-def shipped_questions_path() -> Path:
-    """The packaged questions, written by reading the packaged corpus."""
-    return Path(str(files("runner_rag") / "data" / "questions.jsonl"))
+def shipped_questions_path(name: Literal["basic", "hard"] = "basic") -> Path:
+    """One packaged question file, written by reading the packaged corpus."""
+    return Path(str(files("runner_rag") / "data" / QUESTION_FILES[name]))
+
+
+def shipped_question_paths(question_set: QuestionSet) -> list[Path]:
+    """The packaged question files of ``question_set``, in order (``all``: basic, then hard)."""
+    if question_set == "all":
+        return [shipped_questions_path("basic"), shipped_questions_path("hard")]
+    return [shipped_questions_path(question_set)]
 
 
 def load_corpus(folder: Path) -> list[Document]:

@@ -37,7 +37,7 @@ from runner_rag.data import (
     load_corpus,
     load_questions,
     shipped_corpus_dir,
-    shipped_questions_path,
+    shipped_question_paths,
 )
 from runner_rag.embeddings import Embedder, EmbeddingCache
 from runner_rag.generators import (
@@ -50,6 +50,11 @@ from runner_rag.generators import (
 from runner_rag.index import build_index
 from runner_rag.params import RagParams
 from runner_rag.retrievers import Retriever
+
+
+#: Per-question seconds: columns of the per-question table that ``runner compare`` tests (lower
+#: is better, as the run metrics of the same names declare).
+LATENCY_COLUMNS = ("latency_sec", "retrieval_latency_sec", "generation_latency_sec")
 
 
 @dataclass
@@ -70,6 +75,15 @@ class Answered:
     def latency_sec(self) -> float:
         """End to end: retrieval plus generation."""
         return self.retrieval_sec + self.generation.latency_sec
+
+    @property
+    def latencies(self) -> dict[str, float]:
+        """The :data:`LATENCY_COLUMNS` of this question, in seconds."""
+        return {
+            "latency_sec": self.latency_sec,
+            "retrieval_latency_sec": self.retrieval_sec,
+            "generation_latency_sec": self.generation.latency_sec,
+        }
 
 
 class RagExperiment:
@@ -98,13 +112,14 @@ class RagExperiment:
         corpus_dir = (
             Path(params.corpus_dir).expanduser() if params.corpus_dir else shipped_corpus_dir()
         )
-        questions_path = (
-            Path(params.questions_path).expanduser()
+        question_paths = (
+            [Path(params.questions_path).expanduser()]
             if params.questions_path
-            else shipped_questions_path()
+            else shipped_question_paths(params.question_set)
         )
         self.docs = load_corpus(corpus_dir)
-        self.questions = load_questions(questions_path, params.max_questions)
+        self.questions = [q for path in question_paths for q in load_questions(path)]
+        self.questions = self.questions[: params.max_questions]
         check_gold_ids(self.questions, self.docs)
         self.embedder = Embedder(params.embedding_model, params.embedding_batch_size)
         if params.generator == "llm":
@@ -119,10 +134,13 @@ class RagExperiment:
             self.generator = ExtractiveGenerator(self.embedder)
         ctx.log_input("embedding_model", path=self.embedder.folder)
         self.digest = corpus_digest(self.docs)
-        self._log_inputs(ctx, corpus_dir, questions_path)
+        # the dataset's source is digested into the content key: the file, or the shipped
+        # data folder that holds every file of question_set 'all'
+        source = question_paths[0] if len(question_paths) == 1 else question_paths[0].parent
+        self._log_inputs(ctx, corpus_dir, source)
 
     def _log_inputs(
-        self, ctx: RunContext[RagParams], corpus_dir: Path, questions_path: Path
+        self, ctx: RunContext[RagParams], corpus_dir: Path, questions_source: Path
     ) -> None:
         import pandas as pd
 
@@ -142,7 +160,7 @@ class RagExperiment:
                 }
             ),
             name="questions",
-            source=str(questions_path),
+            source=str(questions_source),
             targets="answer",
             context="evaluation",
         )
@@ -233,11 +251,16 @@ class RagExperiment:
         if not answered or embedder is None:  # partial results of a run that answered nothing
             return
         relevance = self._answer_relevance(embedder, answered)
-        for item, rel in zip(answered, relevance):
+        retrieved = [[c.doc_id for c in a.chunks] for a in answered]
+        standard = metrics.standard_retrieval_scores(
+            retrieved, [a.question.doc_ids for a in answered], ctx.params.top_k
+        )
+        for item, doc_ids, ranx_scores, rel in zip(answered, retrieved, standard, relevance):
             answer = item.generation.text
             context = "\n".join(c.text for c in item.chunks)
             item.scores = {
-                **metrics.retrieval_scores([c.doc_id for c in item.chunks], item.question.doc_ids),
+                **metrics.retrieval_scores(doc_ids, item.question.doc_ids),
+                **ranx_scores,
                 "answer_relevance": float(rel),
                 "faithfulness": metrics.faithfulness(answer, context),
                 "token_f1": quality.token_f1(answer, item.question.answer),
@@ -295,7 +318,12 @@ class RagExperiment:
         answered = self.answered
         if not answered:  # partial results of a run that answered nothing
             return
-        ctx.log_items(per_question_table(answered), key="question", output="answer")
+        ctx.log_items(
+            per_question_table(answered),
+            key="question",
+            output="answer",
+            scores=[*answered[0].scores, *LATENCY_COLUMNS],
+        )
         ctx.log_text(prompt_text(self.template, answered), "prompt.txt")
         ctx.log_text(
             "".join(f"## {a.question.qid}\n{a.generation.text}\n\n" for a in answered),
@@ -317,9 +345,8 @@ def per_question_table(answered: list[Answered]) -> dict[str, list[Any]]:
     }
     for key in answered[0].scores if answered else ():
         table[key] = [a.scores[key] for a in answered]
-    table["latency_sec"] = [a.latency_sec for a in answered]
-    table["retrieval_latency_sec"] = [a.retrieval_sec for a in answered]
-    table["generation_latency_sec"] = [a.generation.latency_sec for a in answered]
+    for column in LATENCY_COLUMNS:
+        table[column] = [a.latencies[column] for a in answered]
     completions = [a.generation.completion for a in answered]
     if any(c is not None for c in completions):  # an LLM answered: its tokens per question
         table["prompt_tokens"] = [c.prompt_tokens if c else None for c in completions]

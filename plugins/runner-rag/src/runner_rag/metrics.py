@@ -6,6 +6,10 @@ Definitions (per question, then averaged over questions):
 * ``mrr`` -- 1 / rank of the first retrieved chunk from a gold document (0 if none in top_k).
 * ``context_recall`` -- share of the question's gold documents that at least one retrieved
   chunk comes from.
+* ``ndcg_at_k``, ``map_at_k``, ``recall_at_k``, ``precision_at_k`` -- ranx's nDCG@k, MAP@k
+  (average precision), recall@k and precision@k with k = ``top_k``, on the *document* ranking:
+  the retrieved chunks collapse to their documents, each at the rank of its best chunk, and the
+  gold documents are the relevant ones (binary relevance).
 * ``answer_relevance`` -- ``max(0, cos(E(answer), E(reference)))`` where ``E`` is the run's
   ``embedding_model`` producing unit-length sentence embeddings; 0 for an empty answer.
 * ``faithfulness`` -- share of the answer's content tokens (lower-cased ``\\w+`` words that are
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -34,6 +39,50 @@ def retrieval_scores(retrieved_doc_ids: Sequence[str], gold: Iterable[str]) -> d
         "mrr": 1.0 / first if first else 0.0,
         "context_recall": len(found) / len(gold_set) if gold_set else 0.0,
     }
+
+
+#: Run metric name -> ranx metric name (``@k`` is appended).
+STANDARD_METRICS = {
+    "ndcg_at_k": "ndcg",
+    "map_at_k": "map",
+    "recall_at_k": "recall",
+    "precision_at_k": "precision",
+}
+
+
+def ranked_doc_ids(chunk_doc_ids: Sequence[str]) -> list[str]:
+    """The distinct documents of a chunk ranking, each at the position of its best chunk."""
+    return list(dict.fromkeys(chunk_doc_ids))
+
+
+def standard_retrieval_scores(
+    retrieved: Sequence[Sequence[str]], gold: Sequence[Iterable[str]], k: int
+) -> list[dict[str, float]]:
+    """Per question (same order as given), the :data:`STANDARD_METRICS` at ``k`` from ranx.
+
+    ``retrieved[i]`` is question i's chunk ranking as doc ids (best first), ``gold[i]`` its
+    relevant documents. Each document's run score is ``1 / rank`` of its best chunk, so ranx
+    ranks documents exactly as the retriever did and no two scores tie (ranx's sort does not
+    break ties in a defined order). Plain dicts, not ``ranx.Qrels``/``Run`` objects: those are
+    numba typed dicts, which compile for seconds in every new process (not cacheable); ranx
+    pairs the two dicts' queries by insertion order, the same here by construction.
+    """
+    from numba.core.errors import NumbaTypeSafetyWarning
+    from ranx import evaluate  # imports numba and scipy: only when a run is scored
+
+    qrels = {str(i): {doc: 1 for doc in docs} for i, docs in enumerate(gold)}
+    run = {
+        str(i): {doc: 1.0 / rank for rank, doc in enumerate(ranked_doc_ids(ids), 1)}
+        for i, ids in enumerate(retrieved)
+    }
+    names = {name: f"{ranx_name}@{k}" for name, ranx_name in STANDARD_METRICS.items()}
+    with warnings.catch_warnings():  # ranx's nDCG casts its hashed doc ids: harmless
+        warnings.simplefilter("ignore", NumbaTypeSafetyWarning)
+        per_metric = evaluate(qrels, run, list(names.values()), return_mean=False)
+    return [
+        {name: float(per_metric[metric][i]) for name, metric in names.items()}
+        for i in range(len(run))
+    ]
 
 
 def random_hit_rate(n_chunks: int, gold_chunks: int, k: int) -> float:

