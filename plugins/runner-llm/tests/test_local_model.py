@@ -11,6 +11,8 @@ from mlflow import MlflowClient
 from runner.runs import run_experiment
 from runner_llm.backends import BackendParams, get_backend, is_local
 from runner_llm.backends.models import converted_dir, resolve_model
+from runner_llm.cache import model_identity
+from runner_llm.plugin import METRICS
 from runner_llm.quality import SCORERS, score_all
 
 pytestmark = pytest.mark.slow
@@ -65,3 +67,18 @@ def test_local_run_answers_items_and_reads_back(tracking_uri: str) -> None:
     assert run.data.params["backend"] == "local"
     assert run.data.tags["runner.input_digest.llm_model"]  # the model file, by its bytes
     assert run.data.params["prompt_uri"] == "prompts:/qa/1"  # v2, the first version registered
+
+
+def test_a_local_run_replays_from_the_cache_keyed_on_the_model_bytes(tracking_uri: str) -> None:
+    overrides = {"max_items": 2, "max_tokens": 8}
+    first = run_experiment("llm-prompt", overrides, tracking_uri=tracking_uri)
+    second = run_experiment("llm-prompt", overrides, tracking_uri=tracking_uri)
+    assert (first.metrics["cache_hits"], second.metrics["cache_hits"]) == (0, 2)
+    results = {m.name for m in METRICS} - {"cache_hits"}
+    assert {k: v for k, v in second.metrics.items() if k in results} == \
+        {k: v for k, v in first.metrics.items() if k in results}
+    # the key names the model by the digest the content key has for it
+    params = BackendParams(max_tokens=8)
+    tags = MlflowClient(tracking_uri).get_run(first.run_id).data.tags
+    assert model_identity(get_backend(params), params)["model_digest"] == \
+        tags["runner.input_digest.llm_model"]
