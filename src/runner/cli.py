@@ -65,19 +65,19 @@ def cli() -> None:
 @click.option("--all", "show_all", is_flag=True, help="include built-in plugins")
 def plugins_command(as_json: bool, show_all: bool) -> None:
     """List plugins: distribution, version, experiment types, hooks and status."""
-    from runner.plugins import load_plugins
+    from runner.api import experiment_types
     from runner.views import print_json, print_table
 
-    infos = [i for i in cli_plugins().infos.values() if show_all or not i.builtin]
+    infos = experiment_types(builtin=show_all, plugins=cli_plugins())
     if as_json:
-        print_json([info.as_dict() for info in infos])
+        print_json(infos)
         return
     print_table(
         "Plugins",
         ["name", "distribution", "experiment types", "hooks", "status"],
         [
-            (i.name, f"{i.dist or '-'} {i.version or ''}".strip(), ", ".join(i.types),
-             ", ".join(i.hooks), i.status)
+            (i["name"], f"{i['dist'] or '-'} {i['version'] or ''}".strip(),
+             ", ".join(i["experiment_types"]), ", ".join(i["hooks"]), i["status"])
             for i in infos
         ],
     )
@@ -88,23 +88,16 @@ def plugins_command(as_json: bool, show_all: bool) -> None:
 @registry_option
 def list_command(as_json: bool, registry_path: Path | None) -> None:
     """List the named experiments in registry.yaml."""
-    from runner.plugins import load_plugins
-    from runner.registry import load_registry
+    from runner.api import experiments
     from runner.views import print_json, print_table
 
-    entries = load_registry(registry_path).experiments
-    types = cli_plugins().types
-    rows = [
-        {"name": name, "type": e.type, "description": e.description,
-         "experiment": e.experiment or (types[e.type][0].experiment_name if e.type in types else None),
-         "status": "ok" if e.type in types else f"unknown type {e.type!r}: is its plugin installed?"}
-        for name, e in entries.items()
-    ]
+    rows = experiments(registry=registry_path, plugins=cli_plugins())
     if as_json:
         print_json(rows)
         return
     print_table("Experiments", ["name", "type", "MLflow experiment", "description", "status"],
-                [list(row.values()) for row in rows])
+                [(r["name"], r["type"], r["experiment"], r["description"], r["status"])
+                 for r in rows])
     unknown = [row["name"] for row in rows if row["status"] != "ok"]
     if unknown:
         click.echo(f"warning: {', '.join(unknown)}: experiment type not installed "
@@ -117,9 +110,9 @@ def list_command(as_json: bool, registry_path: Path | None) -> None:
 @registry_option
 def show_command(name: str, as_json: bool, registry_path: Path | None) -> None:
     """Show params (type, default, description, resolved value) and metrics of NAME."""
-    from runner.describe import describe
+    from runner.api import show
 
-    description = describe(name, registry_path, cli_plugins())
+    description = show(name, registry=registry_path, plugins=cli_plugins())
     if as_json:
         from runner.views import print_json
 
@@ -130,30 +123,48 @@ def show_command(name: str, as_json: bool, registry_path: Path | None) -> None:
         print_description(description)
 
 
+no_cache_option = click.option(
+    "--no-cache", is_flag=True,
+    help="recompute what plugins would replay from a cache (LLM responses); sets "
+         "$RUNNER_NO_CACHE for the run's workers")
+repeat_option = click.option(
+    "--repeat", default=1, show_default=True, type=click.IntRange(1, 1000),
+    help="run each point with seeds seed, seed+1, ... under one parent that logs each "
+         "metric's mean, std and 95% CI")
+
+
 @cli.command("run")
 @click.argument("name")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="override a param (dotted keys for nested params); repeatable")
 @click.option("--run-name", default=None, help="MLflow run name")
 @click.option("--experiment-name", default=None, help="MLflow experiment (default: the entry's)")
+@repeat_option
+@click.option("--fail-under", "fail_under", multiple=True, metavar="METRIC=VALUE",
+              help="exit 1 when METRIC (its mean with --repeat) is under VALUE, e.g. "
+                   "pass_rate=0.9; repeatable")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="write the run's items as a JUnit XML report to this file")
+@no_cache_option
 @tracking_option
 @json_option
 @registry_option
 def run_command(
     name: str, overrides: tuple[str, ...], run_name: str | None, experiment_name: str | None,
+    repeat: int, fail_under: tuple[str, ...], junit_path: Path | None, no_cache: bool,
     tracking_uri: str, as_json: bool, registry_path: Path | None,
 ) -> None:
     """Run NAME: a registry entry, or an experiment type with its defaults."""
-    from runner.config import resolve
-    from runner.registry import load_registry
-    from runner.runs import execute
+    from runner.api import run
+    from runner.gates import parse_thresholds, unmet
 
-    plugins = cli_plugins()
-    resolved = resolve(name, overrides, plugins=plugins, registry=load_registry(registry_path),
-                       experiment_name=experiment_name)
+    thresholds = parse_thresholds(fail_under)
     try:
-        outcome = execute(resolved, plugins, tracking_uri=tracking_uri, run_name=run_name,
-                          show_progress=not as_json)
+        result = run(name, overrides=overrides, run_name=run_name,
+                     experiment_name=experiment_name, tracking_uri=tracking_uri,
+                     registry=registry_path, repeat=repeat, use_cache=not no_cache,
+                     progress=not as_json, on_outcome=None if as_json else _echo_outcome,
+                     plugins=cli_plugins())
     except KeyboardInterrupt as stop:
         run_id = getattr(stop, "run_id", None)
         click.echo(f"interrupted: run {run_id} was ended KILLED" if run_id
@@ -162,16 +173,58 @@ def run_command(
     if as_json:
         from runner.views import print_json
 
-        print_json(outcome.as_dict())
+        print_json(result.as_dict())
     else:
-        from runner.views import format_metric, print_table
+        _print_result(result)
+    if junit_path is not None:
+        from runner.junit import write_report
 
-        click.echo(f"run {outcome.run_id} in experiment {outcome.experiment!r}: {outcome.status}")
-        print_table(None, ["metric", "value"],
-                    [(k, format_metric(v)) for k, v in sorted(outcome.metrics.items())])
-    if outcome.status != "FINISHED":
-        click.echo(f"error: run {outcome.run_id} {outcome.status}: {outcome.error}", err=True)
+        ids = [o.run_id for o in result.repeats] or [result.run_id]
+        cases = write_report(junit_path, tracking_uri, ids)
+        click.echo(f"wrote {cases} test case(s) to {junit_path}", err=True)
+    if not result.ok:
+        click.echo(f"error: run {result.run_id} {result.status}: {result.error}", err=True)
         sys.exit(1)
+    gated = result.metrics if not result.repeats else {
+        k.removesuffix("_mean"): v for k, v in result.metrics.items() if k.endswith("_mean")}
+    failures = unmet(gated, thresholds)
+    for line in failures:
+        click.echo(f"error: --fail-under: {line}", err=True)
+    if failures:
+        sys.exit(1)
+
+
+def _echo_outcome(point: Any, outcome: Any) -> None:
+    """One line per point as it ends, on stderr (sweeps and repeats)."""
+    note = {"SKIPPED": " (already done)", "FAILED": f": {outcome.error}"}.get(outcome.status, "")
+    click.echo(f"{outcome.status:<8} {point.label} -> run {outcome.run_id}{note}", err=True)
+
+
+def _print_result(result: Any) -> None:
+    """A run's metrics, or a repeated run's mean, std and 95% CI per metric."""
+    from runner.views import format_metric, print_table
+
+    click.echo(f"run {result.run_id} in experiment {result.experiment!r}: {result.status}")
+    if not result.repeats:
+        print_table(None, ["metric", "value"],
+                    [(k, format_metric(v)) for k, v in sorted(result.metrics.items())])
+        return
+    print_table(f"{len(result.repeats)} repeats (seeds)", ["metric", "mean", "std", "95% CI", "n"],
+                [(k, format_metric(s.mean), _maybe(s.std), _interval(s.ci_low, s.ci_high), s.n)
+                 for k, s in sorted(result.summaries.items())])
+
+
+def _maybe(value: float | None) -> str:
+    """A metric, or ``-`` for none or NaN (the spread of a single value)."""
+    import math
+
+    from runner.views import format_metric
+
+    return "-" if value is None or math.isnan(value) else format_metric(value)
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    return "-" if _maybe(low) == "-" else f"[{_maybe(low)}, {_maybe(high)}]"
 
 
 @cli.command("sweep")
@@ -190,74 +243,91 @@ def run_command(
 @click.option("--ray-runtime-env", default=None, metavar="JSON|FILE",
               help="Ray runtime_env for the workers (pip packages, working_dir, env_vars), as "
                    "JSON or a JSON/YAML file")
+@repeat_option
 @click.option("--force", is_flag=True, help="re-run points that already have a FINISHED run")
 @click.option("--dry-run", is_flag=True, help="print the expanded grid and stop")
 @click.option("--experiment-name", default=None, help="MLflow experiment (default: the entry's)")
+@no_cache_option
 @tracking_option
 @json_option
 @registry_option
 def sweep_command(
     name: str, grid: tuple[str, ...], overrides: tuple[str, ...], parallel: int | None,
-    executor: str, ray_address: str | None, ray_runtime_env: str | None, force: bool,
-    dry_run: bool, experiment_name: str | None, tracking_uri: str, as_json: bool,
-    registry_path: Path | None,
+    executor: str, ray_address: str | None, ray_runtime_env: str | None, repeat: int,
+    force: bool, dry_run: bool, experiment_name: str | None, no_cache: bool, tracking_uri: str,
+    as_json: bool, registry_path: Path | None,
 ) -> None:
     """Run NAME over a grid of params: one parent run, a nested child run per point."""
-    from runner.registry import load_registry
-    from runner.sweeps import load_runtime_env, plan
     from runner.views import print_json, print_table
 
-    plugins = cli_plugins()
-    points = plan(name, grid, plugins=plugins, registry=load_registry(registry_path),
-                  overrides=overrides, experiment_name=experiment_name)
-    keys = list(points[0].overrides)
     if dry_run:
+        from runner.registry import load_registry
+        from runner.sweeps import plan
+
+        points = plan(name, grid, plugins=cli_plugins(), registry=load_registry(registry_path),
+                      overrides=overrides, experiment_name=experiment_name, repeat=repeat)
+        keys = list(points[0].overrides)
         if as_json:
             print_json([p.overrides for p in points])
         else:
             print_table(f"{len(points)} grid points of {name}", ["#", *keys],
                         [(i + 1, *p.overrides.values()) for i, p in enumerate(points)])
         return
-    from runner.sweeps import run_sweep
-    from runner.views import format_metric
+    from runner.api import sweep
+    from runner.sweeps import load_runtime_env
 
     runtime_env = load_runtime_env(ray_runtime_env) if ray_runtime_env else None
-
-    def report(point, outcome):  # type: ignore[no-untyped-def]
-        if not as_json:
-            label = point.label
-            note = {"SKIPPED": " (already done)", "FAILED": f": {outcome.error}"}.get(outcome.status, "")
-            click.echo(f"{outcome.status:<8} {label} -> run {outcome.run_id}{note}", err=True)
-
     try:
-        result = run_sweep(name, points, plugins, tracking_uri=tracking_uri, parallel=parallel,
-                           force=force, on_outcome=report, executor=executor,
-                           ray_address=ray_address, ray_runtime_env=runtime_env)
+        result = sweep(name, grid, overrides=overrides, parallel=parallel, repeat=repeat,
+                       executor=executor, force=force, tracking_uri=tracking_uri,
+                       experiment_name=experiment_name, registry=registry_path,
+                       ray_address=ray_address, ray_runtime_env=runtime_env,
+                       use_cache=not no_cache, on_outcome=None if as_json else _echo_outcome,
+                       plugins=cli_plugins())
     except KeyboardInterrupt:
         click.echo("interrupted: re-run the same command to finish the missing points", err=True)
         sys.exit(130)
     if result.ended_stale and not as_json:
         click.echo(f"marked {len(result.ended_stale)} run(s) of a killed earlier sweep FAILED "
                    f"(their process was gone): {', '.join(result.ended_stale)}", err=True)
-    metric = result.metric
-    ranked = result.ranked()
+    rows = result.rows()
     if as_json:
-        print_json({"parent_run_id": result.parent_run_id, "metric": metric,
+        print_json({"parent_run_id": result.parent_run_id, "metric": result.metric,
                     "best_run_id": result.best.run_id if result.best else None,
-                    "executor": result.executor,
-                    "runs": [{"params": p.overrides, **o.as_dict()} for p, o in ranked]})
+                    "executor": result.executor, "ranked": rows,
+                    "runs": [{"params": p.overrides, **o.as_dict()} for p, o in result.ranked()]})
     else:
         click.echo(f"sweep parent run {result.parent_run_id}; best: "
                    f"{result.best.run_id if result.best else '-'}")
-        print_table(f"{name}: ranked by {metric}",
-                    [*keys, "status", metric or "", "cost_usd", "wall_time_sec", "run"],
-                    [(*p.overrides.values(), o.status,
-                      *(format_metric(o.metrics[m]) if m in o.metrics else "-"
-                        for m in (metric, "cost_usd", "wall_time_sec")), o.run_id)
-                     for p, o in ranked])
+        _print_sweep_table(name, result.metric, rows)
     if any(o.status not in {"FINISHED", "SKIPPED"} for o in result.outcomes):
         click.echo("error: some grid points did not finish; see the table above", err=True)
         sys.exit(1)
+
+
+def _print_sweep_table(name: str, metric: str | None, rows: list[dict[str, Any]]) -> None:
+    """The ranked rows; metrics formatted, CIs as ``[low, high]``, ties with the best as ``≈``."""
+    from runner.views import format_metric, print_table
+
+    if not rows:
+        return
+    hidden = {f"{metric}_ci_low", f"{metric}_ci_high", "tied_with_best"}
+    columns = [c for c in rows[0] if c not in hidden]
+    if f"{metric}_ci_low" in rows[0]:
+        columns.insert(columns.index(f"{metric}_mean") + 1, "95% CI")
+    if "tied_with_best" in rows[0]:
+        columns.insert(len(columns) - 1, "vs best")
+
+    def cell(row: dict[str, Any], column: str) -> Any:
+        if column == "95% CI":
+            return _interval(row[f"{metric}_ci_low"], row[f"{metric}_ci_high"])
+        if column == "vs best":
+            return "≈ best" if row["tied_with_best"] else ""
+        value = row[column]
+        return format_metric(value) if isinstance(value, float) else ("-" if value is None else value)
+
+    title = f"{name}: ranked by {metric}" + (" (mean over seeds)" if "repeats" in rows[0] else "")
+    print_table(title, columns, [[cell(row, c) for c in columns] for row in rows])
 
 
 @cli.command("server", context_settings={"ignore_unknown_options": True})
@@ -304,16 +374,13 @@ def compare_command(
     run_ids: tuple[str, ...], experiment: str | None, top: int, metric: str | None,
     as_markdown: bool, tracking_uri: str, as_json: bool,
 ) -> None:
-    """Compare runs: differing params, metrics with deltas vs the first, responses per input."""
-    from runner.comparison import compare, markdown, rows, top_runs
-    from runner.errors import InputError
+    """Compare runs: differing params, metrics with deltas vs the first, and for runs scored
+    on the same items, each score's paired difference (95% CI, p-value, verdict)."""
+    from runner.api import compare
+    from runner.comparison import markdown, rows
 
-    ids = list(run_ids)
-    if experiment:
-        if not metric:
-            raise InputError("--experiment needs --metric to rank runs by")
-        ids += top_runs(tracking_uri, experiment, metric, top, cli_plugins())
-    comparison = compare(tracking_uri, ids)
+    comparison = compare(run_ids, experiment=experiment, metric=metric, top=top,
+                         tracking_uri=tracking_uri, plugins=cli_plugins())
     if as_json:
         from runner.views import print_json
 
@@ -335,7 +402,7 @@ def compare_command(
 @json_option
 def reproduce_command(run_id: str, tolerance: float, tracking_uri: str, as_json: bool) -> None:
     """Run RUN_ID again from its logged config; report drift and metric differences."""
-    from runner.reproduction import reproduce
+    from runner.api import reproduce
     from runner.views import print_json, print_table
 
     shown: list[object] = []
@@ -346,8 +413,8 @@ def reproduce_command(run_id: str, tolerance: float, tracking_uri: str, as_json:
                 click.echo(f"drift: {d.what}: {d.original} -> {d.now}", err=True)
                 shown.append(d)
 
-    result = reproduce(run_id, cli_plugins(), tracking_uri=tracking_uri,
-                       tolerance=tolerance, on_drift=show_drift)
+    result = reproduce(run_id, tracking_uri=tracking_uri, tolerance=tolerance,
+                       on_drift=show_drift, plugins=cli_plugins())
     show_drift(result.drift)  # what only the new run could show: data digests, derived params
     if as_json:
         print_json(result.as_dict())

@@ -9,6 +9,7 @@ interrupt) with the first error. Every phase that ran is seen once by every plug
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -29,6 +30,8 @@ PHASES = ("runner_prepare", "runner_execute", "runner_evaluate", "runner_log")
 PARTIAL_PHASES = ("runner_evaluate", "runner_log")
 
 FINISHED, FAILED, KILLED, SKIPPED = "FINISHED", "FAILED", "KILLED", "SKIPPED"
+#: Set (to anything) by ``--no-cache``: runs recompute what plugins would take from a cache.
+NO_CACHE_ENV = "RUNNER_NO_CACHE"
 
 
 def status_of(error: BaseException | None) -> str:
@@ -41,9 +44,13 @@ def status_of(error: BaseException | None) -> str:
 def new_context(
     resolved: ResolvedRun, tracking_uri: str, *, run_name: str | None = None,
     show_progress: bool = False, tags: Mapping[str, str] | None = None,
-    skip_if_done: bool = False, probe_only: bool = False,
+    skip_if_done: bool = False, probe_only: bool = False, use_cache: bool | None = None,
 ) -> RunContext:
-    """A context for one run of ``resolved``, with its own temporary folder."""
+    """A context for one run of ``resolved``, with its own temporary folder.
+
+    ``use_cache`` ``None``: caches are used unless ``$RUNNER_NO_CACHE`` is set (what
+    ``--no-cache`` sets, so sweep workers started from that process inherit it).
+    """
     config = resolved.config
     seed = getattr(resolved.params, "seed", None)
     ctx: RunContext = RunContext(
@@ -58,6 +65,7 @@ def new_context(
         entry_name=resolved.entry_name,
         plugin=resolved.plugin,
         show_progress=show_progress,
+        use_cache=not os.environ.get(NO_CACHE_ENV) if use_cache is None else use_cache,
         _core=CoreState(skip_if_done=skip_if_done, probe_only=probe_only),
     )
     ctx._core.recorder.params.update(resolved.logged_params)

@@ -52,6 +52,7 @@ def execute(
     show_progress: bool = False,
     tags: Mapping[str, str] | None = None,
     skip_if_done: bool = False,
+    use_cache: bool | None = None,
 ) -> RunOutcome:
     """Run the lifecycle hooks for ``resolved``; the MLflow run ends FINISHED, FAILED or KILLED.
 
@@ -61,7 +62,8 @@ def execute(
     marked KILLED.
     """
     ctx = new_context(resolved, tracking_uri or default_tracking_uri(), run_name=run_name,
-                      show_progress=show_progress, tags=tags, skip_if_done=skip_if_done)
+                      show_progress=show_progress, tags=tags, skip_if_done=skip_if_done,
+                      use_cache=use_cache)
     error = run_phases(resolved, plugins.run_manager(), ctx)
     metrics = dict(ctx.metrics)
     if ctx.status == SKIPPED:

@@ -10,10 +10,12 @@ process or a local pool of worker processes (``local``, the default), or on Ray 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import json
-from collections.abc import Callable, Iterable, Mapping
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +75,18 @@ class RepeatGroup:
     #: Its primary metric is not detectably worse than the best group's (paired over seeds).
     tied_with_best: bool = False
 
+    @property
+    def metrics(self) -> dict[str, float]:
+        """What its parent run logs: ``<metric>_mean/_std/_ci_low/_ci_high`` (NaN ones left
+        out: one finished repeat has no spread)."""
+        import math
+
+        metrics: dict[str, float] = {}
+        for name, summary in self.summaries.items():
+            metrics.update({k: v for k, v in summary.as_metrics(name).items()
+                            if not math.isnan(v)})
+        return metrics
+
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -98,13 +112,52 @@ class SweepResult:
         """The primary metric the points are ranked by."""
         return self.spec.name if self.spec else None
 
+    @property
+    def table(self) -> Any:
+        """A pandas DataFrame, best first: one row per point (per repeated point, with the
+        primary metric's mean, 95% CI and whether it is tied with the best)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows())
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The ranked table as records: what ``table``, the CLI and ``--json`` show."""
+        metric = self.metric
+        if self.groups:
+            rows = []
+            for group in self.groups:
+                summary = group.summaries.get(metric) if metric else None
+                first = self.points[group.indices[0]]
+                rows.append({
+                    **{k: v for k, v in first.overrides.items() if k != "seed"},
+                    "repeats": len(group.indices),
+                    **({f"{metric}_mean": summary.mean if summary else None,
+                        f"{metric}_ci_low": summary.ci_low if summary else None,
+                        f"{metric}_ci_high": summary.ci_high if summary else None,
+                        "tied_with_best": group.tied_with_best} if metric else {}),
+                    "run_id": group.run_id,
+                })
+            return rows
+        return [{**point.overrides, "status": outcome.status,
+                 **({metric: outcome.metrics.get(metric)} if metric else {}),
+                 "cost_usd": outcome.metrics.get("cost_usd"),
+                 "wall_time_sec": outcome.metrics.get("wall_time_sec"),
+                 **({"tied_with_best": index in self.tied_with_best} if self.tied_with_best
+                    else {}),
+                 "run_id": outcome.run_id}
+                for index, point, outcome in self.ranked_indexed()]
+
     def ranked(self) -> list[tuple[SweepPoint, RunOutcome]]:
         """Points with their outcomes, best first by the primary metric; unscored ones last."""
-        pairs = list(zip(self.points, self.outcomes, strict=True))
+        return [(point, outcome) for _, point, outcome in self.ranked_indexed()]
+
+    def ranked_indexed(self) -> list[tuple[int, SweepPoint, RunOutcome]]:
+        """``ranked`` with each point's index in the sweep."""
+        triples = [(i, p, o) for i, (p, o) in enumerate(zip(self.points, self.outcomes, strict=True))]
         if self.spec is None:
-            return pairs
+            return triples
         spec = self.spec
-        return sorted(pairs, key=lambda pair: spec.sort_key(pair[1].metrics.get(spec.name)))
+        return sorted(triples, key=lambda triple: spec.sort_key(triple[2].metrics.get(spec.name)))
 
 
 def parse_grid(items: Iterable[str]) -> dict[str, list[Any]]:
@@ -130,23 +183,27 @@ def expand(grid: Mapping[str, list[Any]]) -> list[dict[str, Any]]:
 
 def plan(
     name: str,
-    grid_items: Iterable[str],
+    grid_items: Mapping[str, Iterable[Any]] | Iterable[str],
     *,
     plugins: Plugins,
     registry: Registry,
-    overrides: Iterable[str] = (),
+    overrides: Mapping[str, Any] | Iterable[str] | Iterable[tuple[str, Any]] = (),
     experiment_name: str | None = None,
     repeat: int = 1,
 ) -> list[SweepPoint]:
-    """Expand the registry entry's ``sweep:`` block and ``--grid`` values; validate every point.
+    """Expand the registry entry's ``sweep:`` block and the grid (``--grid`` strings or a
+    mapping of values); validate every point.
 
     With ``repeat`` > 1 every grid point is run with seeds ``seed .. seed + repeat - 1``.
     """
     entry = registry.experiments.get(name)
-    grid = {**((entry.sweep or {}) if entry else {}), **parse_grid(grid_items)}
+    given = ({key: list(values) for key, values in grid_items.items()}
+             if isinstance(grid_items, Mapping) else parse_grid(grid_items))
+    grid = {**((entry.sweep or {}) if entry else {}), **given}
     if not grid:
         raise InputError(f"nothing to sweep for {name!r}: give --grid key=v1,v2 or a sweep: block")
-    fixed = list(overrides)
+    fixed = [item if isinstance(item, str) else f"{item[0]}={_yaml(item[1])}"
+             for item in (overrides.items() if isinstance(overrides, Mapping) else overrides)]
     return repeat_points([_point(name, combo, fixed, plugins, registry, experiment_name)
                           for combo in expand(grid)], repeat)
 
@@ -239,18 +296,26 @@ def run_sweep(
     ray_address: str | None = None,
     ray_runtime_env: dict[str, Any] | None = None,
     parent_name: str | None = None,
+    use_cache: bool = True,
 ) -> SweepResult:
     """Run every point as a child of a new parent run; rank by the type's primary metric.
 
     Repeated points (:func:`repeat_points`) are children of one parent per point, which logs
     the mean, std and 95% CI of each deterministic metric over its seeds; with one point (or
     ``runner run --repeat``) that parent is the sweep's own (named ``parent_name``).
+    ``use_cache=False`` reaches the workers as ``$RUNNER_NO_CACHE`` (see ``--no-cache``).
 
     The driver (this process) checks every point's inputs, decides which points are already
     done (skip-if-done), and creates and ends the parent run; ``executor`` (``local``: this
     machine's processes; ``ray``: a Ray cluster) runs the rest. ``parallel`` caps the workers
     (``local``: default 1; ``ray``: default the cluster's CPUs).
     """
+    if not use_cache:
+        with _no_cache():
+            return run_sweep(name, points, plugins, tracking_uri=tracking_uri, parallel=parallel,
+                             force=force, on_outcome=on_outcome, executor=executor,
+                             ray_address=ray_address, ray_runtime_env=_no_cache_env(ray_runtime_env),
+                             parent_name=parent_name)
     from runner.executors import make_executor
     from runner.liveness import end_stale_runs, process_tags
     from runner.store import mlflow_store
@@ -320,19 +385,44 @@ def run_sweep(
                             "FINISHED" if all(_done(outcomes[i]) for i in group.indices) else "FAILED")
                         mlflow_store.finish_parent_run(
                             tracking_uri, group.run_id, group_status, {}, None,
-                            metrics=_summary_metrics(group))
+                            metrics=group.metrics)
                 done = [o for o in outcomes if o is not None]
                 best = best_outcome(done, spec) if spec else None
                 mlflow_store.finish_parent_run(
                     tracking_uri, parent, status, results_table(points, outcomes, spec),
                     (best.run_id, spec.name, best.metrics[spec.name]) if best and spec else None,
-                    metrics=_summary_metrics(summaries[0]) if len(groups) == 1 else None,
+                    metrics=summaries[0].metrics if len(groups) == 1 else None,
                 )
     ranked_groups = rank_groups(summaries, points, outcomes, spec)
     ties = set() if groups or spec is None else items_tied_with_best(
         tracking_uri, outcomes, best, spec)
     return SweepResult(parent, points, done, spec, best, stale, runner_executor.stats.as_dict(),
                        ranked_groups, ties)
+
+
+@contextlib.contextmanager
+def _no_cache() -> Iterator[None]:
+    """``$RUNNER_NO_CACHE`` set while a sweep runs: its local workers inherit it."""
+    from runner.lifecycle import NO_CACHE_ENV
+
+    before = os.environ.get(NO_CACHE_ENV)
+    os.environ[NO_CACHE_ENV] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[NO_CACHE_ENV]
+        else:
+            os.environ[NO_CACHE_ENV] = before
+
+
+def _no_cache_env(runtime_env: dict[str, Any] | None) -> dict[str, Any]:
+    """A Ray ``runtime_env`` that sets ``$RUNNER_NO_CACHE`` in the workers too."""
+    from runner.lifecycle import NO_CACHE_ENV
+
+    runtime_env = dict(runtime_env or {})
+    runtime_env["env_vars"] = {**runtime_env.get("env_vars", {}), NO_CACHE_ENV: "1"}
+    return runtime_env
 
 
 def _done(outcome: RunOutcome | None) -> bool:
@@ -370,16 +460,6 @@ def summarize_groups(
                      if (values := [o.metrics[spec.name] for o in done if spec.name in o.metrics])}
         result.append(RepeatGroup(label, group_runs[label], list(indices), summaries))
     return result
-
-
-def _summary_metrics(group: RepeatGroup) -> dict[str, float]:
-    """What a repeat parent logs: ``<metric>_mean/_std/_ci_low/_ci_high`` (NaN ones left out)."""
-    import math
-
-    metrics: dict[str, float] = {}
-    for name, summary in group.summaries.items():
-        metrics.update({k: v for k, v in summary.as_metrics(name).items() if not math.isnan(v)})
-    return metrics
 
 
 def rank_groups(

@@ -592,11 +592,16 @@ def start_parent_run(
 @retry_locked
 def finish_parent_run(
     tracking_uri: str, run_id: str, status: str, table: dict[str, list[Any]],
-    best: tuple[str, str, float] | None,
+    best: tuple[str, str, float] | None, metrics: dict[str, float] | None = None,
 ) -> None:
-    """Log the sweep's results table, tag the best child ``(run_id, metric, value)``, end it."""
+    """Log the sweep's results table (if any), tag the best child ``(run_id, metric, value)``,
+    log ``metrics`` (a repeat parent's summaries) and end it."""
     mlflow_client = client(tracking_uri)
-    mlflow_client.log_table(run_id, table, names.SWEEP_RESULTS_ARTIFACT)
+    if table:
+        mlflow_client.log_table(run_id, table, names.SWEEP_RESULTS_ARTIFACT)
+    if metrics:
+        now = int(time.time() * 1000)
+        mlflow_client.log_batch(run_id, metrics=[Metric(k, v, now, 0) for k, v in metrics.items()])
     if best is not None:
         best_run, metric, value = best
         mlflow_client.set_tag(run_id, names.BEST_RUN_TAG, best_run)

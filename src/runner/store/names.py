@@ -78,5 +78,9 @@ FAILED_PHASE_TAG = "runner.failed_phase"
 
 SWEEP_TAG = "runner.sweep"
 SWEEP_POINTS_TAG = "runner.sweep.points"
+#: On a repeat parent (``--repeat N``): N, the number of seeds its children ran.
+REPEATS_TAG = "runner.repeats"
+#: On a repeated child: its repeat index (0-based; its seed is the base seed + this).
+REPEAT_INDEX_TAG = "runner.repeat.index"
 BEST_RUN_TAG = "runner.best_run_id"
 REPRODUCES_TAG = "runner.reproduces"
