@@ -16,6 +16,7 @@ from runner_rag.data import (
     load_corpus,
     load_questions,
     shipped_corpus_dir,
+    shipped_question_paths,
     shipped_questions_path,
 )
 
@@ -27,12 +28,23 @@ def test_shipped_corpus_is_real_prose_with_enough_documents() -> None:
     assert all(len(d.text.split()) >= 40 for d in docs)
 
 
-def test_shipped_questions_have_answers_and_gold_ids_in_the_corpus() -> None:
+@pytest.mark.parametrize("name", ["basic", "hard"])
+def test_shipped_questions_have_answers_and_gold_ids_in_the_corpus(name: str) -> None:
     docs = load_corpus(shipped_corpus_dir())
-    questions = load_questions(shipped_questions_path())
+    questions = load_questions(shipped_questions_path(name))
     assert len(questions) >= 40
-    assert len({q.qid for q in questions}) == len(questions)
     check_gold_ids(questions, docs)  # raises if any gold id is missing
+
+
+def test_question_set_all_is_basic_then_hard_with_distinct_ids() -> None:
+    assert shipped_question_paths("all") == [
+        shipped_questions_path("basic"),
+        shipped_questions_path("hard"),
+    ]
+    assert shipped_question_paths("hard") == [shipped_questions_path("hard")]
+    questions = [q for path in shipped_question_paths("all") for q in load_questions(path)]
+    assert len({q.qid for q in questions}) == len(questions)
+    assert len({q.question for q in questions}) == len(questions)
 
 
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="corpus was extracted from Python 3.11")

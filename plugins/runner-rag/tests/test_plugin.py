@@ -35,6 +35,10 @@ def test_rag_type_is_registered_with_ui_names() -> None:
         "context_recall",
         "faithfulness",
         "index_build_sec",
+        "ndcg_at_k",
+        "map_at_k",
+        "recall_at_k",
+        "precision_at_k",
     } <= names
     fields = RagParams.model_fields
     assert {"chunk_size", "retriever", "embedding_model", "llm_model", "top_k"} <= set(fields)
@@ -77,3 +81,9 @@ def test_llm_runs_leave_only_what_the_backend_ignores_inactive() -> None:
     api = RagParams(generator="llm", backend="openai", retriever="bm25").inactive_params()
     assert api == {"usd_per_hour", "rrf_k"}
     assert RagParams().inactive_params() <= set(RagParams.model_fields)
+
+
+def test_question_set_applies_only_to_the_shipped_questions() -> None:
+    assert RagParams().question_set == "all"
+    assert "question_set" not in RagParams(question_set="hard").inactive_params()
+    assert "question_set" in RagParams(questions_path="my.jsonl").inactive_params()
