@@ -74,8 +74,11 @@ class ToyExperiment:
         words = ctx.params.note.split(",") if ctx.params.note else ["a", "b"]
         answers = [f"{word} at lr {ctx.params.lr}" for word in words]
         scores = [round(1.0 - ctx.params.lr + i / 100, 4) for i in range(len(words))]
-        ctx.log_items({"input": words, "response": answers, "accuracy": scores},
-                      key="input", output="response")
+        passed = [score >= 0.8 for score in scores]  # each item's check: accuracy >= 0.8
+        ctx.log_items({"input": words, "response": answers, "accuracy": scores, "passed": passed,
+                       "failure": ["" if ok else f"accuracy {s} < 0.8"
+                                   for ok, s in zip(passed, scores, strict=True)]},
+                      key="input", output="response", scores=["accuracy", "passed"])
         self._maybe_fail(ctx, "log")
 
 

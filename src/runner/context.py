@@ -54,6 +54,8 @@ class CoreState:
     register_prompt: Any = None
     #: USD plugins reported spending on APIs (``ctx.add_cost``); the ledger adds it to cost_usd.
     api_cost_usd: float = 0.0
+    #: Curve -> the highest step logged so far (``ctx.metrics`` holds its value there).
+    last_steps: dict[str, int] = field(default_factory=dict)
 
 
 def _numeric_column(column: list[Any]) -> bool:
@@ -106,11 +108,17 @@ class RunContext(Generic[P]):
     # --- metrics and params ------------------------------------------------------------------
 
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
-        """Record a metric: a final value (``step=None``) or one point of a per-step curve."""
+        """Record a metric: a final value (``step=None``) or one point of a per-step curve.
+
+        ``ctx.metrics`` keeps a curve's value at its highest step, as MLflow shows it.
+        """
         value = float(value)
         self._core.recorder.metric(key, value, step)
-        if step is None:
+        last = self._core.last_steps
+        if step is None or step >= last.get(key, step):
             self.metrics[key] = value
+            if step is not None:
+                last[key] = step
         if self._core.flush is not None and self._core.recorder.flush_due():
             self._core.flush()
 
