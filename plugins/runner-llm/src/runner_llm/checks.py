@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Field,
     SerializerFunctionWrapHandler,
     ValidationError,
     model_serializer,
@@ -211,10 +212,22 @@ class Check(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    type: str
-    #: A string (text, regex) or, for ``json-schema``, the schema; checked per type below.
-    value: Any = None
-    threshold: float | None = None
+    type: str = Field(
+        "icontains",
+        description=f"One of {', '.join(CHECK_TYPES)}; the prefix {NEGATION!r} negates it. "
+        "Default icontains: the answer contains the item's expected answer, ignoring case.",
+    )
+    value: Any = Field(
+        None,
+        description="What the answer is compared with: a text (equals, contains, icontains, "
+        "levenshtein, rouge-l; default: the item's expected answers), a regex, or a JSON "
+        "schema (json-schema).",
+    )
+    threshold: float | None = Field(
+        None,
+        description="levenshtein: max edit distance (default 5); rouge-l: min F-measure "
+        "(default 0.75); latency: max seconds; cost: max USD of the call.",
+    )
 
     @property
     def negated(self) -> bool:

@@ -129,12 +129,16 @@ class LlmPromptExperiment:
         ):
             item, completion = self.items[call.index], call.completion
             scores = score_all(completion.text, item.expected) if item.expected is not None else {}
-            failed = failures(item.checks, Answer(
-                completion.text, completion.latency_sec, cost_usd(params, completion)
-            ), item.expected) if item.checks else []
+            failed = failures(item.checks, self._answer(params, completion), item.expected) \
+                if item.checks else []
             self.results.append(ItemResult(
                 item, rendered[call.index], completion, scores, tuple(failed), call.cached
             ))
+
+    @staticmethod
+    def _answer(params: LlmPromptParams, completion: Completion) -> Answer:
+        """What checks look at, with the call's API price (``None`` when the model has none)."""
+        return Answer(completion.text, completion.latency_sec, cost_usd(params, completion))
 
     @hookimpl
     def runner_evaluate(self, ctx: RunContext[LlmPromptParams]) -> None:
