@@ -75,6 +75,7 @@ for i in range(100):
 """
 
 
+@pytest.mark.slow
 def test_two_processes_write_at_once(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite3"
     writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), tag])
@@ -208,3 +209,11 @@ def test_bad_checks_fail_before_a_run_exists(tracking_uri: str) -> None:
     experiment = MlflowClient(tracking_uri).get_experiment_by_name("llm-experiments")
     assert experiment is None or not MlflowClient(tracking_uri).search_runs(
         [experiment.experiment_id])
+
+
+def test_an_unusable_cache_file_is_one_line_before_a_run(tmp_path: Path) -> None:
+    not_a_cache = tmp_path / "c.sqlite3"
+    not_a_cache.write_text("this is not a database")
+    with pytest.raises(InputError, match=r"response cache .*c.sqlite3 cannot be opened .*"
+                                         r"RUNNER_LLM_RESPONSE_CACHE"):
+        _cache(not_a_cache)

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from runner import InputError
 from runner.cache import cache_dir
 
 from runner_llm.backends.base import UNUSED_BY_BACKEND, Backend, BackendParams, Completion
@@ -72,6 +73,8 @@ class ResponseCache:
 
     :param read: ``False`` (``runner run --no-cache``) never replays; fresh answers are still
         stored, so the next run finds them.
+    :raises runner.InputError: the cache file cannot be created or is not a cache (call it in
+        ``runner_prepare``: one line, before a run exists).
     """
 
     def __init__(self, backend: Backend, params: BackendParams, *, read: bool = True,
@@ -83,13 +86,19 @@ class ResponseCache:
             **model_identity(backend, params),
             **{name: getattr(params, name) for name in SAMPLING_FIELDS},
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS responses ("
-                "key TEXT PRIMARY KEY, completion TEXT NOT NULL, created REAL NOT NULL)"
-            )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS responses ("
+                    "key TEXT PRIMARY KEY, completion TEXT NOT NULL, created REAL NOT NULL)"
+                )
+        except (OSError, sqlite3.Error) as exc:
+            raise InputError(
+                f"response cache {self.path} cannot be opened ({exc}); point ${CACHE_ENV} at "
+                "a writable file"
+            ) from None
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
