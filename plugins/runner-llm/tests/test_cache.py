@@ -199,6 +199,7 @@ def test_without_checks_there_is_no_pass_rate(
     assert not {"passed", "failure"} & set(_rows(tracking_uri, outcome)[0])
 
 
+@pytest.mark.slow
 def test_bad_checks_fail_before_a_run_exists(tracking_uri: str) -> None:
     with pytest.raises(InputError, match=r"checks\.0: unknown check type 'icontain'"):
         run_experiment("llm-prompt", {"checks": [{"type": "icontain"}]},
