@@ -110,3 +110,12 @@ def make_plugins(make_plugins: Callable[..., Plugins]) -> Callable[..., Plugins]
         return make_plugins(*([("toy", ToyPlugin())] if toy else []), *extra, installed=installed)
 
     return make
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_llm_response_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Core tests that run llm-prompt (hostile endpoints, signals) start from an empty LLM
+    response cache of their own: scripted loopback replies must never be replayed from an
+    earlier session's answers. Subprocesses inherit the variable."""
+    path = tmp_path_factory.mktemp("llm-cache") / "responses.sqlite3"
+    os.environ["RUNNER_LLM_RESPONSE_CACHE"] = str(path)
