@@ -10,13 +10,19 @@ little, so that on a cluster the cores it adds are gains:
 2. 16 sub-second points (`ml-baseline` over 16 values of C): Ray vs local `--parallel 2` vs a
    sequential sweep.
 
-Run: .venv/bin/python bench/bench_ray.py
+The machine is shared and noisy: each sweep runs ``--repeat`` times (default 3), Ray and local
+interleaved, and medians are reported (the ratio is the median of the paired ratios) with the
+raw times.
+
+Run: .venv/bin/python bench/bench_ray.py [--repeat N]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,25 +48,47 @@ def sweep(grid: list[str], store: Path, *args: str) -> tuple[float, dict]:
     return elapsed, json.loads(done.stdout)
 
 
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def times(values: list[float]) -> str:
+    return ", ".join(f"{v:.1f}" for v in values)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each sweep (median reported)")
+    repeat = parser.parse_args().repeat
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        local, _ = sweep(FOREST, Path(tmp, "forest-local", "m.db"), "--parallel", "2")
-        ray, data = sweep(FOREST, Path(tmp, "forest-ray", "m.db"), "--executor", "ray", "--parallel", "2")
-        stats = data["executor"]
+        local, ray, ratios, dispatch, startup = [], [], [], [], []
+        for i in range(repeat):  # interleaved: the machine's load hits both alike
+            local.append(sweep(FOREST, Path(tmp, f"forest-local-{i}", "m.db"), "--parallel", "2")[0])
+            elapsed, data = sweep(FOREST, Path(tmp, f"forest-ray-{i}", "m.db"), "--executor", "ray",
+                                  "--parallel", "2")
+            ray.append(elapsed)
+            ratios.append(local[-1] / elapsed)
+            dispatch.append(data["executor"]["dispatch_sec_median"] * 1000)
+            startup.append(data["executor"]["startup_sec"])
         rows.append(f"| 8 forest points: `--executor ray --parallel 2` (local cluster, start-up counted) "
-                    f"vs local `--parallel 2` | {ray:.1f} s | {local:.1f} s | {local / ray:.2f}x its speed "
+                    f"vs local `--parallel 2`, median of {repeat} (runs: {times(ray)} / {times(local)}) "
+                    f"| {median(ray):.1f} s | {median(local):.1f} s | {median(ratios):.2f}x its speed "
                     f"| >= 0.85x |")
         rows.append(f"| per-point overhead on Ray (point handed to a worker -> worker starts it, median) "
-                    f"| {stats['dispatch_sec_median'] * 1000:.1f} ms | - | - | - |")
-        rows.append(f"| Ray executor start-up (cluster + first worker ready) | {stats['startup_sec']:.1f} s "
-                    f"| - | - | - |")
-        sequential, _ = sweep(SHORT, Path(tmp, "short-seq", "m.db"))
-        short_local, _ = sweep(SHORT, Path(tmp, "short-local", "m.db"), "--parallel", "2")
-        short_ray, _ = sweep(SHORT, Path(tmp, "short-ray", "m.db"), "--executor", "ray", "--parallel", "2")
-        rows.append(f"| 16 sub-second points (`ml-baseline` over C): Ray / local `--parallel 2` / sequential "
-                    f"| {short_ray:.1f} s | {short_local:.1f} s / {sequential:.1f} s "
-                    f"| {sequential / short_ray:.2f}x / {sequential / short_local:.2f}x faster than sequential "
+                    f"| {median(dispatch):.1f} ms | - | - | - |")
+        rows.append(f"| Ray executor start-up (cluster + first worker ready), median "
+                    f"| {median(startup):.1f} s | - | - | - |")
+        sequential, short_local, short_ray = [], [], []
+        for i in range(repeat):
+            sequential.append(sweep(SHORT, Path(tmp, f"short-seq-{i}", "m.db"))[0])
+            short_local.append(sweep(SHORT, Path(tmp, f"short-local-{i}", "m.db"), "--parallel", "2")[0])
+            short_ray.append(sweep(SHORT, Path(tmp, f"short-ray-{i}", "m.db"), "--executor", "ray",
+                                   "--parallel", "2")[0])
+        seq = median(sequential)
+        rows.append(f"| 16 sub-second points (`ml-baseline` over C): Ray / local `--parallel 2` / sequential, "
+                    f"median of {repeat} | {median(short_ray):.1f} s | {median(short_local):.1f} s / {seq:.1f} s "
+                    f"| {seq / median(short_ray):.2f}x / {seq / median(short_local):.2f}x faster than sequential "
                     f"| (report) |")
     print("| benchmark | ray | baseline | ratio | target |")
     print("|---|---|---|---|---|")

@@ -123,6 +123,59 @@ def test_a_worker_killed_mid_point_is_restarted_and_the_sweep_ends_with_twelve_f
     assert {r.info.status for r in runs} <= {"FINISHED", "FAILED"}
 
 
+def test_the_server_restarted_mid_sweep_loses_nothing(helpers, two_node_cluster, tmp_path):
+    """``mlflow server`` stopped and started again on the same port while the 12 points run:
+    the workers' writes wait (MLflow's client retries refused connections with backoff) and
+    every point ends FINISHED once, with everything it logged before and after the restart."""
+    with helpers.postgres_database("runner_restart") as backend:
+        artifacts, log = tmp_path / "artifacts", tmp_path / "server.log"
+        server = helpers.start_server(backend, artifacts, log)
+        driver = sweep(helpers, server, two_node_cluster, tmp_path, "--experiment-name", "restart")
+        try:
+            client = MlflowClient(server.uri)
+            assert wait_for_finished_child(client, "restart", driver), "no point finished first"
+            stopped = time.time()
+            server.stop()
+            time.sleep(3)  # the workers' writes meet a refused connection, and back off
+            server = helpers.start_server(backend, artifacts, log, port=server.port)
+            restarted = time.time()
+            data = finish(driver)
+            assert [r["status"] for r in data["runs"]] == ["FINISHED"] * 12
+            runs = children(client, data["parent_run_id"])
+            assert len(runs) == 12, [r.info.status for r in runs]  # no extra attempt, none lost
+            assert len({r.data.tags["runner.content_key"] for r in runs}) == 12
+            required = required_metrics()
+            for run in runs:
+                assert run.info.status == "FINISHED"
+                assert required <= set(run.data.metrics), required - set(run.data.metrics)
+                assert {"C", "max_iter"} <= set(run.data.params)
+                assert "config.json" in {a.path for a in client.list_artifacts(run.info.run_id)}
+                assert run.data.tags["runner.model_uri.model"].startswith("models:/")
+            ends = sorted(r.info.end_time / 1000 for r in runs)
+            assert ends[0] < stopped < restarted < ends[-1], "the sweep did not span the restart"
+            assert client.get_run(data["parent_run_id"]).info.status == "FINISHED"
+        finally:
+            if driver.poll() is None:
+                driver.kill()
+            server.stop()
+
+
+def wait_for_finished_child(client: MlflowClient, experiment: str,
+                            driver: subprocess.Popen[str]) -> list[str]:
+    """Ids of the experiment's FINISHED child runs, once there is one (or the driver ended)."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and driver.poll() is None:
+        time.sleep(0.2)
+        found = client.get_experiment_by_name(experiment)
+        if found is None:
+            continue
+        runs = client.search_runs([found.experiment_id], filter_string=(
+            "attributes.status = 'FINISHED' and tags.`runner.ray.actor` != ''"))
+        if runs:
+            return [run.info.run_id for run in runs]
+    return []
+
+
 #: The cheap registry entries (the LLM ones take minutes on this machine).
 ENTRIES = ("ml-baseline", "ml-improved", "nn-baseline", "rag-config")
 

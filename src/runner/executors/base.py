@@ -10,6 +10,7 @@ point is a ``config.json``-style dict, resolved again against the worker's own p
 from __future__ import annotations
 
 import abc
+import importlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -128,3 +129,15 @@ def worker_modules(points: list[SweepPoint], tracking_uri: str) -> list[str]:
 
 
 SQL_STORE_MODULE = "mlflow.store.tracking.sqlalchemy_store"
+#: A module attribute naming what an implementation's runs need but the driver's input checks do
+#: not (a model serializer, plotting): workers import it before their first point, the driver never.
+WORKER_IMPORTS_ATTR = "WORKER_IMPORTS"
+
+
+def import_worker_modules(modules: list[str]) -> None:
+    """Import ``modules`` (from :func:`worker_modules`) and what each names in its
+    ``WORKER_IMPORTS``: a worker's warm-up, run while the driver still checks the points."""
+    for name in modules:
+        module = importlib.import_module(name)
+        for extra in getattr(module, WORKER_IMPORTS_ATTR, ()):
+            importlib.import_module(extra)

@@ -20,7 +20,13 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any
 
-from runner.executors.base import Executor, PointTask, run_point, worker_modules
+from runner.executors.base import (
+    Executor,
+    PointTask,
+    import_worker_modules,
+    run_point,
+    worker_modules,
+)
 from runner.plugins import Plugins, load_plugins
 
 if TYPE_CHECKING:
@@ -46,8 +52,10 @@ class LocalExecutor(Executor):
         """Fork the workers now, before this process opens the tracking store.
 
         The heavy modules (MLflow, the experiment type's implementation) are imported once, here,
-        and the workers are forked right away: they share those imports, and since this process
-        has not opened the tracking store yet, no worker inherits a database connection. A
+        and the workers are forked right away: they share those imports, then import what only
+        they need (the implementations' ``WORKER_IMPORTS``) while this process checks the
+        points' inputs on the spare core. Since this process has not opened the tracking store
+        yet, no worker inherits a database connection. A
         process that already runs other threads (a notebook, a test session) may hold locks a
         fork would copy half-taken, and one that opened a store already holds its database
         connections: there, workers start from a forkserver that imports the same modules.
@@ -69,7 +77,8 @@ class LocalExecutor(Executor):
             context.set_forkserver_preload(modules)
         workers = min(self.parallel, len(points))
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                         initializer=_init_worker)
+                                         initializer=_init_worker,
+                                         initargs=(modules, tracking_uri))
         for _ in range(workers):  # fork them all before the store opens
             self._pool.submit(int)
         self.stats.workers = workers
@@ -126,9 +135,15 @@ class LocalExecutor(Executor):
 _worker_plugins: Plugins | None = None
 
 
-def _init_worker() -> None:
-    """Discover plugins once per worker process."""
+def _init_worker(modules: list[str], tracking_uri: str) -> None:
+    """Discover plugins once per worker process, and import what only workers need (the
+    implementations' ``WORKER_IMPORTS``) while the driver checks the points. The driver reached
+    the tracking store: a worker's first call waits out a server restart."""
     global _worker_plugins
+    import_worker_modules(modules)
+    from runner.store import mlflow_store
+
+    mlflow_store.reached_by_driver(tracking_uri)
     _worker_plugins = load_plugins()
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
 import logging
 import os
 import signal
@@ -36,7 +35,13 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from runner.errors import InputError, RunnerError
-from runner.executors.base import Executor, PointTask, run_point, worker_modules
+from runner.executors.base import (
+    Executor,
+    PointTask,
+    import_worker_modules,
+    run_point,
+    worker_modules,
+)
 from runner.provenance import CODE_VERSION_ENV, code_version
 from runner.store.names import RAY_ACTOR_TAG, RAY_NODE_TAG
 
@@ -63,6 +68,18 @@ FORWARDED_ENV = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW
                  "MLFLOW_TRACKING_CLIENT_CERT_PATH", "MLFLOW_HTTP_REQUEST_MAX_RETRIES",
                  "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "MLFLOW_HTTP_REQUEST_TIMEOUT",
                  "RUNNER_REGISTRY", "RUNNER_LOAD_PLUGINS")
+
+
+def worker_env() -> dict[str, str]:
+    """What each actor sets in its environment: the forwarded variables and the driver's code
+    version (workers on other hosts record it). Set by the actor itself, not as a ``runtime_env``:
+    a ``runtime_env`` would keep Ray from using the worker processes it starts with the cluster
+    (~1 s of start-up each, on top of the runtime-env agent's round trip)."""
+    env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
+    code = code_version()
+    if code is not None:
+        env[CODE_VERSION_ENV] = code
+    return env
 
 
 def import_ray() -> Any:
@@ -138,20 +155,13 @@ class RayExecutor(Executor):
             refuse_local_store(tracking_uri, ray.nodes(), ray.util.get_node_ip_address())
             cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
             workers = max(1, min(self.parallel or cpus, len(points)))
-            options: dict[str, Any] = {
-                "num_cpus": 1, "max_restarts": MAX_RESTARTS, "max_task_retries": MAX_RESTARTS,
-                "scheduling_strategy": "SPREAD",
-            }
-            forwarded = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
-            code = code_version()  # workers on other hosts record the driver's code version
-            if code is not None:
-                forwarded[CODE_VERSION_ENV] = code
-            if forwarded:
-                options["runtime_env"] = {"env_vars": forwarded}
-            worker_class = ray.remote(PointWorker).options(**options)
+            worker_class = ray.remote(PointWorker).options(
+                num_cpus=1, max_restarts=MAX_RESTARTS, max_task_retries=MAX_RESTARTS,
+                scheduling_strategy="SPREAD")
             modules = worker_modules(points, tracking_uri)
+            env = worker_env()
             for _ in range(workers):
-                actor = worker_class.remote(tracking_uri, modules, self._stop_key, os.getcwd())
+                actor = worker_class.remote(tracking_uri, modules, self._stop_key, os.getcwd(), env)
                 self._actors.append(actor)
                 self._waiting[actor.ready.remote()] = actor
             self.stats.workers = workers
@@ -329,17 +339,19 @@ def _first_line(exc: BaseException) -> str:
 class PointWorker:
     """A Ray actor: imports once, then runs point after point (``run``)."""
 
-    def __init__(self, tracking_uri: str, modules: list[str], stop_key: str, cwd: str) -> None:
+    def __init__(self, tracking_uri: str, modules: list[str], stop_key: str, cwd: str,
+                 env: dict[str, str]) -> None:
         import ray
 
+        os.environ.update(env)
         if cwd and os.path.isdir(cwd):  # same relative data paths and code version as the driver
             os.chdir(cwd)
-        for module in modules:
-            importlib.import_module(module)
+        import_worker_modules(modules)
         from runner.plugins import load_plugins
         from runner.store import mlflow_store
 
         self.plugins = load_plugins()
+        mlflow_store.reached_by_driver(tracking_uri)  # a restarted actor waits out a server restart
         mlflow_store.client(tracking_uri)  # open (and check) the store once
         context = ray.get_runtime_context()
         self.actor_id = context.get_actor_id()

@@ -106,6 +106,15 @@ UNSAFE_PATH_CHARS = re.compile(r"[^\w.-]+")
 
 #: Tracking URIs this process has opened (created, migrated and checked) already.
 _opened: set[str] = set()
+#: Tracking servers this process's sweep driver reached (see :func:`reached_by_driver`).
+_reached: set[str] = set()
+
+
+def reached_by_driver(tracking_uri: str) -> None:
+    """In a sweep's worker: the driver reached this tracking server, so a refused connection on
+    the worker's first call is a server restarting, waited out with MLflow's client retries
+    (with backoff, ~4 minutes by default), not a server that is not running (one line at once)."""
+    _reached.add(tracking_uri)
 
 
 def sqlite_path(tracking_uri: str) -> Path | None:
@@ -151,7 +160,8 @@ def _open_store(tracking_uri: str) -> None:
     """
     database = sqlite_path(tracking_uri)
     if database is None:
-        server_reachable(tracking_uri)  # a server that is down: one line now, not minutes of retries
+        if tracking_uri not in _reached:  # down: one line now, not minutes of MLflow's retries
+            server_reachable(tracking_uri)
         MlflowClient(tracking_uri).search_experiments(max_results=1)
         return
     _check_writable(database)

@@ -17,10 +17,14 @@ from runner_sklearn.data import Split, TabularData, load_dataset, split
 from runner_sklearn.metrics import classification_metrics
 from runner_sklearn.models import build_estimator, min_rows_per_class
 from runner_sklearn.params import ClassifierParams
-from runner_sklearn.persistence import skops_trusted_types
-from runner_sklearn.reports import classification_report_text, confusion_matrix_figure
 
 log = logging.getLogger(__name__)
+
+#: What only ``runner_log`` needs (skops, matplotlib: ~1.9 s of imports), imported there, not
+#: with this module: a sweep's driver, which checks every point's inputs with this module, never
+#: loads them, and its workers import them while the driver checks (see
+#: ``runner.executors.base.import_worker_modules``).
+WORKER_IMPORTS = ("runner_sklearn.persistence", "runner_sklearn.reports")
 
 #: Rows of the test split logged as the model's input example.
 EXAMPLE_ROWS = 5
@@ -94,6 +98,9 @@ class SklearnExperiment:
         """Hand over the model, the confusion matrix and the classification report."""
         if self.estimator is None or self.split is None or self.data is None:
             return
+        from runner_sklearn.persistence import skops_trusted_types
+        from runner_sklearn.reports import classification_report_text, confusion_matrix_figure
+
         data, parts, estimator = self.data, self.split, self.estimator
         predictions = self.predictions  # None when scoring failed: log the model alone
         trusted = skops_trusted_types(estimator)

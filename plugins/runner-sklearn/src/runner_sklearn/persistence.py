@@ -38,7 +38,8 @@ def _import_skops_io() -> ModuleType:
     return skops.io
 
 
-# Imported with the module (not lazily) so a sweep's worker processes get it preloaded.
+# Imported with the module, which ``runner_sklearn.experiment`` imports only to log a model (and
+# names in its ``WORKER_IMPORTS``, so a sweep's workers load it before their first point).
 skops_io = _import_skops_io()
 
 
