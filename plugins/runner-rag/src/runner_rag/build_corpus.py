@@ -2,7 +2,7 @@
 
 Run once (``python -m runner_rag.build_corpus``) to regenerate ``data/corpus/*.txt``. The texts
 are the docstrings of CPython 3.11's modules (PSF license, see ``data/NOTICE``); the evaluation
-questions in ``data/questions.jsonl`` were written by reading these files, so rebuilding with
+questions in ``data/questions*.jsonl`` were written by reading these files, so rebuilding with
 another Python version may change a text and must be followed by re-checking the questions.
 """
 
