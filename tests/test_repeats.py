@@ -91,3 +91,20 @@ def test_cli_sweep_repeat_prints_means_with_ci_and_json(make_plugins, tracking_u
 def test_repeat_refuses_a_grid_over_seed(make_plugins):
     with pytest.raises(InputError, match="do not also sweep seed"):
         sweep("toy", {"seed": [1, 2]}, repeat=2, plugins=make_plugins())
+
+
+def test_compare_pairs_two_repeated_runs_seed_by_seed(make_plugins, tracking_uri):
+    from runner.api import compare
+
+    plugins = make_plugins()
+    good = run("toy", repeat=3, lr=0.1, tracking_uri=tracking_uri, plugins=plugins)
+    worse = run("toy", repeat=3, lr=0.3, tracking_uri=tracking_uri, plugins=plugins)
+    again = run("toy", repeat=3, lr=0.1, tracking_uri=tracking_uri, plugins=plugins)
+    assert {o.status for o in again.repeats} == {"SKIPPED"}
+    test = compare([good.run_id, worse.run_id], tracking_uri=tracking_uri,
+                   plugins=plugins).tests["accuracy"][1]
+    assert test.n == 3 and test.difference == pytest.approx(-0.2) and test.verdict == "A better"
+    # a parent whose seeds were all skipped still pairs them (read from its results table)
+    same = compare([good.run_id, again.run_id], tracking_uri=tracking_uri,
+                   plugins=plugins).tests["accuracy"][1]
+    assert same.verdict == "no detectable difference at n=3"

@@ -18,6 +18,8 @@ from runner.store.names import (
     ITEMS_KEY_TAG,
     ITEMS_OUTPUT_TAG,
     ITEMS_SCORES_TAG,
+    REPEATS_TAG,
+    SWEEP_RESULTS_ARTIFACT,
 )
 
 
@@ -53,7 +55,10 @@ def load_item_scores(tracking_uri: str, run: mlflow_store.RunView) -> ItemScores
     """The run's items (``ctx.log_items``): keys, outputs and score columns, if it logged any.
 
     A key seen twice (the same input twice in an input set) is told apart by its occurrence.
+    A repeat parent (``--repeat``) has its seeds as items: repeat ``i`` pairs with repeat ``i``.
     """
+    if run.tags.get(REPEATS_TAG):
+        return repeat_scores(tracking_uri, run)
     key, output = run.tags.get(ITEMS_KEY_TAG), run.tags.get(ITEMS_OUTPUT_TAG)
     if not key or not output:
         return None
@@ -71,6 +76,23 @@ def load_item_scores(tracking_uri: str, run: mlflow_store.RunView) -> ItemScores
         keys.append(item if seen[item] == 1 else f"{item} #{seen[item]}")
     scores = {n: [_number(r[columns.index(n)]) for r in rows] for n in names}
     return ItemScores(keys, [str(r[columns.index(output)]) for r in rows], scores)
+
+
+def repeat_scores(tracking_uri: str, parent: mlflow_store.RunView) -> ItemScores | None:
+    """A repeat parent's seeds that finished, as items: key ``repeat i``, every metric they
+    share. The seeds come from the parent's results table, so seeds skipped as already done
+    (run under an earlier parent) count too."""
+    table = mlflow_store.load_json_artifact(tracking_uri, parent.run_id, SWEEP_RESULTS_ARTIFACT)
+    rows = [dict(zip(table["columns"], row, strict=True)) for row in table["data"]]
+    seeds = {int(row["repeat"]): str(row["run_id"]) for row in rows
+             if row.get("repeat") is not None and row["status"] in ("FINISHED", "SKIPPED")}
+    if not seeds:
+        return None
+    metrics = {i: mlflow_store.run_metrics(tracking_uri, run_id) for i, run_id in seeds.items()}
+    order = sorted(seeds)
+    shared = set.intersection(*(set(metrics[i]) for i in order))
+    return ItemScores([f"repeat {i}" for i in order], [seeds[i] for i in order],
+                      {name: [metrics[i][name] for i in order] for name in sorted(shared)})
 
 
 def _numeric(values: list[Any]) -> bool:

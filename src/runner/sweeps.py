@@ -384,8 +384,10 @@ def run_sweep(
                         group_status = status if status == "KILLED" else (
                             "FINISHED" if all(_done(outcomes[i]) for i in group.indices) else "FAILED")
                         mlflow_store.finish_parent_run(
-                            tracking_uri, group.run_id, group_status, {}, None,
-                            metrics=group.metrics)
+                            tracking_uri, group.run_id, group_status,
+                            results_table([points[i] for i in group.indices],
+                                          [outcomes[i] for i in group.indices], spec),
+                            None, metrics=group.metrics)
                 done = [o for o in outcomes if o is not None]
                 best = best_outcome(done, spec) if spec else None
                 mlflow_store.finish_parent_run(

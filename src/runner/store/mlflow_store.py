@@ -540,17 +540,6 @@ def load_config(tracking_uri: str, run_id: str) -> dict[str, Any]:
                          ) from None
 
 
-def load_items(tracking_uri: str, run: RunView) -> dict[str, str] | None:
-    """The run's per-item outputs keyed by item (``ctx.log_items``), if it logged any."""
-    key, output = run.tags.get(names.ITEMS_KEY_TAG), run.tags.get(names.ITEMS_OUTPUT_TAG)
-    if not key or not output:
-        return None
-    table = load_json_artifact(tracking_uri, run.run_id, names.ITEMS_ARTIFACT)
-    columns = table["columns"]
-    k, o = columns.index(key), columns.index(output)
-    return {str(row[k]): str(row[o]) for row in table["data"]}
-
-
 @retry_locked
 def find_finished_run(tracking_uri: str, experiment_name: str, key: str) -> str | None:
     """The id of a FINISHED run of ``experiment_name`` whose content key is ``key``, if any."""
@@ -604,11 +593,10 @@ def finish_parent_run(
     tracking_uri: str, run_id: str, status: str, table: dict[str, list[Any]],
     best: tuple[str, str, float] | None, metrics: dict[str, float] | None = None,
 ) -> None:
-    """Log the sweep's results table (if any), tag the best child ``(run_id, metric, value)``,
+    """Log the sweep's results table, tag the best child ``(run_id, metric, value)``,
     log ``metrics`` (a repeat parent's summaries) and end it."""
     mlflow_client = client(tracking_uri)
-    if table:
-        mlflow_client.log_table(run_id, table, names.SWEEP_RESULTS_ARTIFACT)
+    mlflow_client.log_table(run_id, table, names.SWEEP_RESULTS_ARTIFACT)
     if metrics:
         now = int(time.time() * 1000)
         mlflow_client.log_batch(run_id, metrics=[Metric(k, v, now, 0) for k, v in metrics.items()])
