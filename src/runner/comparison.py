@@ -201,8 +201,11 @@ def _directions(plugins: Plugins | None, type_id: str, scores: ItemScores) -> di
     declared = plugins.types.get(type_id)
     result: dict[str, bool | None] = {}
     for metric in scores.scores:
-        spec = declared[0].metric(metric) if declared else None
-        spec = spec or plugins.metric_spec(metric)
+        # the metric of the same name, else the one that is its mean over items (cv_accuracy
+        # per fold: cv_accuracy_mean)
+        spec = next((found for name in (metric, f"{metric}_mean")
+                     if (found := (declared[0].metric(name) if declared else None)
+                         or plugins.metric_spec(name))), None)
         result[metric] = spec.maximize if spec else None
     return result
 

@@ -163,8 +163,9 @@ class RunContext(Generic[P]):
         :param key: the column that identifies an item (e.g. ``input``, ``question``).
         :param output: the column with the model's answer; ``runner compare`` shows it side by side.
         :param scores: the numeric columns that score an item (higher or lower is better as the
-            run metric of the same name declares); ``runner compare`` tests the paired
-            differences of these between two runs. ``None``: every numeric column but ``key``.
+            run metric of the same name, or ``<name>_mean``, declares); ``runner compare`` tests
+            the paired differences of these between two runs. ``None``: every numeric column
+            but ``key``.
 
         Two optional columns have a fixed meaning: ``passed`` (bool: the item met its checks)
         and ``failure`` (why not); ``runner run --junit`` reports them as test cases.

@@ -282,3 +282,20 @@ def test_a_sklearn_run_never_imports_torch(tracking_uri):
     uri = only_run(client).data.tags[f"{MODEL_URI_TAG_PREFIX}model"]
     assert mlflow.models.get_model_info(uri).flavors["sklearn"]["serialization_format"] == "skops"
     assert mlflow.pyfunc.load_model(uri) is not None
+
+
+def test_cross_validation_folds_are_items_compare_pairs(tracking_uri):
+    """Two models on the same folds (same data and seed): compare tests them fold by fold."""
+    from runner.api import compare
+
+    common = {"cv_folds": 5, "dataset": {"name": "breast_cancer"}}
+    weak = run_experiment("sklearn", {**common, "C": 0.0001}, tracking_uri=tracking_uri)
+    strong = run_experiment("sklearn", {**common, "C": 1.0, "max_iter": 2000},
+                            tracking_uri=tracking_uri)
+    comparison = compare([weak.run_id, strong.run_id], tracking_uri=tracking_uri)
+    assert set(comparison.items) == {"1", "2", "3", "4", "5"}
+    test = comparison.tests["cv_accuracy"][1]
+    run = MlflowClient(tracking_uri).get_run(strong.run_id)
+    assert test.n == 5 and test.mean_b == pytest.approx(run.data.metrics["cv_accuracy_mean"])
+    assert test.difference > 0.02 and test.verdict == "B better", test
+    assert comparison.tests["cv_f1_macro"][1].n == 5

@@ -44,6 +44,8 @@ class SklearnExperiment:
         #: Set once ``fit`` has returned: never a half-fitted model.
         self.estimator: Any | None = None
         self.predictions: np.ndarray | None = None
+        #: Per fold scores of the cross-validation (``cv_folds`` >= 2): the run's items.
+        self.folds: dict[str, list[Any]] | None = None
 
     @hookimpl
     def runner_prepare(self, ctx: RunContext[ClassifierParams]) -> None:
@@ -76,7 +78,8 @@ class SklearnExperiment:
             # Fitted: a failure in cross-validation still leaves this model to score and log.
             self.estimator = estimator
             if params.cv_folds:
-                ctx.log_metrics(_cross_validate(estimator, parts, params.cv_folds, params.seed))
+                self.folds = _cross_validate(estimator, parts, params.cv_folds, params.seed)
+                ctx.log_metrics(_fold_summary(self.folds))
         _report_convergence(ctx, caught)
 
     @hookimpl
@@ -102,6 +105,9 @@ class SklearnExperiment:
         from runner_sklearn.reports import classification_report_text, confusion_matrix_figure
 
         data, parts, estimator = self.data, self.split, self.estimator
+        if self.folds is not None:  # folds are the items `runner compare` pairs between runs
+            ctx.log_items(self.folds, key="fold", output="cv_accuracy",
+                          scores=["cv_accuracy", "cv_f1_macro"])
         predictions = self.predictions  # None when scoring failed: log the model alone
         trusted = skops_trusted_types(estimator)
         ctx.log_model(
@@ -126,19 +132,30 @@ class SklearnExperiment:
         )
 
 
-def _cross_validate(estimator: Any, parts: Split, folds: int, seed: int) -> dict[str, float]:
-    """Mean and std of accuracy and macro F1 over stratified k folds of the training split."""
+def _cross_validate(estimator: Any, parts: Split, folds: int, seed: int) -> dict[str, list[Any]]:
+    """Accuracy and macro F1 of each of ``folds`` stratified folds of the training split.
+
+    The folds depend only on the data and the seed, so two runs with the same ones (another
+    model, another C) are scored on the same items and compare pairs them fold by fold.
+    """
     from sklearn.model_selection import StratifiedKFold, cross_validate
 
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     scores = cross_validate(
         clone(estimator), parts.X_train, parts.y_train, cv=cv, scoring=("accuracy", "f1_macro")
     )
+    return {"fold": list(range(1, folds + 1)),
+            **{f"cv_{name}": [float(v) for v in scores[f"test_{name}"]]
+               for name in ("accuracy", "f1_macro")}}
+
+
+def _fold_summary(folds: dict[str, list[Any]]) -> dict[str, float]:
+    """``cv_<score>_mean`` and ``cv_<score>_std`` over the folds."""
     result: dict[str, float] = {}
-    for name in ("accuracy", "f1_macro"):
-        values = np.asarray(scores[f"test_{name}"])
-        result[f"cv_{name}_mean"] = float(values.mean())
-        result[f"cv_{name}_std"] = float(values.std())
+    for name in ("cv_accuracy", "cv_f1_macro"):
+        values = np.asarray(folds[name])
+        result[f"{name}_mean"] = float(values.mean())
+        result[f"{name}_std"] = float(values.std())
     return result
 
 
