@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.errors import RunnerError
+from runner.runs import RunOutcome
 
 if TYPE_CHECKING:
     from runner.comparison import Comparison
     from runner.plugins import Plugins
     from runner.reproduction import Drift, Reproduction
-    from runner.runs import RunOutcome
     from runner.stats import Summary
     from runner.sweeps import SweepPoint, SweepResult
 
@@ -43,19 +43,13 @@ class RunFailed(RunnerError):
 
 
 @dataclass(frozen=True)
-class RunResult:
+class RunResult(RunOutcome):
     """What ``runner.run`` left in MLflow: the run, or with ``repeat`` the parent of its seeds.
 
     ``metrics`` of a repeat parent are ``<metric>_mean``, ``_std``, ``_ci_low`` and
     ``_ci_high`` of every deterministic metric; ``repeats`` are the seeds' own runs.
     """
 
-    run_id: str
-    experiment: str
-    status: str
-    params: dict[str, Any]
-    metrics: dict[str, float]
-    error: str | None = None
     repeats: list[RunOutcome] = field(default_factory=list)
     summaries: dict[str, Summary] = field(default_factory=dict)
 
@@ -65,11 +59,7 @@ class RunResult:
         return self.status in ("FINISHED", "SKIPPED")
 
     def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "run_id": self.run_id, "experiment": self.experiment, "status": self.status,
-            "params": self.params, "metrics": self.metrics,
-            **({"error": self.error} if self.error else {}),
-        }
+        data = super().as_dict()
         if self.repeats:
             data["repeats"] = [r.as_dict() for r in self.repeats]
             data["summaries"] = {k: dataclasses.asdict(s) for k, s in self.summaries.items()}
