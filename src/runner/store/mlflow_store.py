@@ -27,7 +27,11 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 # Nor, against a tracking server, "View run at http://..." lines on stdout (it is for --json).
 os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 
-import mlflow  # noqa: E402
+with warnings.catch_warnings():
+    # MLflow imports tqdm.auto, which in a notebook without ipywidgets warns about progress bars
+    # that runner never asks MLflow to draw.
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    import mlflow  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
