@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from runner import InputError
+from runner import hookimpl
 from runner.cli import cli
 from runner.gates import parse_thresholds, unmet
 from runner.lifecycle import NO_CACHE_ENV, new_context
@@ -71,3 +72,31 @@ def test_no_cache_flag_reaches_the_run_context(make_plugins, monkeypatch):
     assert new_context(resolved, "sqlite:///x.db", use_cache=False).use_cache is False
     monkeypatch.setenv(NO_CACHE_ENV, "1")
     assert new_context(resolved, "sqlite:///x.db").use_cache is False
+
+
+class SeesCache:
+    """Tags each run with what ``ctx.use_cache`` said."""
+
+    @hookimpl
+    def runner_log(self, ctx):  # type: ignore[no-untyped-def]
+        ctx.set_tag("saw.use_cache", str(ctx.use_cache))
+
+
+def test_no_cache_reaches_every_point_of_a_sweep_and_a_repeat(make_plugins, tracking_uri):
+    import os
+
+    from mlflow import MlflowClient
+
+    from runner.api import run, sweep
+
+    plugins = make_plugins(("sees", SeesCache()))
+    swept = sweep("toy", {"lr": [0.1, 0.2]}, use_cache=False, tracking_uri=tracking_uri,
+                  plugins=plugins)
+    repeated = run("toy", repeat=2, use_cache=False, steps=1, tracking_uri=tracking_uri,
+                   plugins=plugins)
+    cached = run("toy", steps=2, tracking_uri=tracking_uri, plugins=plugins)
+    client = MlflowClient(tracking_uri)
+    seen = [client.get_run(o.run_id).data.tags["saw.use_cache"]
+            for o in [*swept.outcomes, *repeated.repeats, cached]]
+    assert seen == ["False", "False", "False", "False", "True"]
+    assert NO_CACHE_ENV not in os.environ  # set only while the sweep ran

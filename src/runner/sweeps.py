@@ -314,7 +314,7 @@ def run_sweep(
         with _no_cache():
             return run_sweep(name, points, plugins, tracking_uri=tracking_uri, parallel=parallel,
                              force=force, on_outcome=on_outcome, executor=executor,
-                             ray_address=ray_address, ray_runtime_env=_no_cache_env(ray_runtime_env),
+                             ray_address=ray_address, ray_runtime_env=ray_runtime_env,
                              parent_name=parent_name)
     from runner.executors import make_executor
     from runner.liveness import end_stale_runs, process_tags
@@ -404,7 +404,8 @@ def run_sweep(
 
 @contextlib.contextmanager
 def _no_cache() -> Iterator[None]:
-    """``$RUNNER_NO_CACHE`` set while a sweep runs: its local workers inherit it."""
+    """``$RUNNER_NO_CACHE`` set while a sweep runs: local workers inherit it, Ray actors are
+    handed it (``runner.executors.ray.FORWARDED_ENV``)."""
     from runner.lifecycle import NO_CACHE_ENV
 
     before = os.environ.get(NO_CACHE_ENV)
@@ -416,15 +417,6 @@ def _no_cache() -> Iterator[None]:
             del os.environ[NO_CACHE_ENV]
         else:
             os.environ[NO_CACHE_ENV] = before
-
-
-def _no_cache_env(runtime_env: dict[str, Any] | None) -> dict[str, Any]:
-    """A Ray ``runtime_env`` that sets ``$RUNNER_NO_CACHE`` in the workers too."""
-    from runner.lifecycle import NO_CACHE_ENV
-
-    runtime_env = dict(runtime_env or {})
-    runtime_env["env_vars"] = {**runtime_env.get("env_vars", {}), NO_CACHE_ENV: "1"}
-    return runtime_env
 
 
 def _done(outcome: RunOutcome | None) -> bool:
