@@ -51,22 +51,24 @@ def test_a_failed_run_is_returned_unless_check_is_asked(make_plugins, tracking_u
 
 
 def test_sweep_table_is_a_ranked_dataframe(make_plugins, tracking_uri):
-    result = runner.sweep("toy", grid={"lr": [0.5, 0.1, 0.3]}, steps=2,
-                          tracking_uri=tracking_uri, plugins=make_plugins())
+    result = runner.sweep("toy", grid={"lr": [0.5, 0.1, 0.3], "steps": [1, 2]},
+                          note="a,b,c,d,e,f", tracking_uri=tracking_uri, plugins=make_plugins())
     table = result.table
     assert isinstance(table, pd.DataFrame)
-    assert list(table["lr"]) == [0.1, 0.3, 0.5]
-    assert list(table["accuracy"]) == pytest.approx([0.9, 0.7, 0.5])
-    assert list(table["tied_with_best"]) == [True, False, False]  # per-item scores, paired
-    assert list(table["status"]) == ["FINISHED"] * 3
+    assert list(table["lr"]) == [0.1, 0.1, 0.3, 0.3, 0.5, 0.5]
+    assert list(table["accuracy"]) == pytest.approx([0.9, 0.9, 0.7, 0.7, 0.5, 0.5])
+    # paired over the 6 items: steps changes no item's score (tied with the best); 0.2 lower
+    # on each of the 6 items is detectable
+    assert list(table["tied_with_best"]) == [True, True, False, False, False, False]
+    assert list(table["status"]) == ["FINISHED"] * 6
 
 
 def test_compare_reproduce_show_and_listings_return_data(make_plugins, tracking_uri, tmp_path):
     plugins = make_plugins()
-    a = runner.run("toy", lr=0.1, tracking_uri=tracking_uri, plugins=plugins)
-    b = runner.run("toy", lr=0.3, tracking_uri=tracking_uri, plugins=plugins)
+    a = runner.run("toy", lr=0.1, note="a,b,c,d,e,f", tracking_uri=tracking_uri, plugins=plugins)
+    b = runner.run("toy", lr=0.3, note="a,b,c,d,e,f", tracking_uri=tracking_uri, plugins=plugins)
     comparison = runner.compare([a.run_id, b.run_id], tracking_uri=tracking_uri, plugins=plugins)
-    assert comparison.params["lr"] == ["0.1", "0.3"]
+    assert comparison.params == {"derived": ["0.2", "0.6"], "lr": ["0.1", "0.3"]}
     assert comparison.tests["accuracy"][1].verdict == "A better"
     again = runner.reproduce(a.run_id, tracking_uri=tracking_uri, plugins=plugins)
     assert again.reproduced and again.outcome.run_id != a.run_id

@@ -36,20 +36,24 @@ def test_compare_shows_differing_params_metric_deltas_and_responses(two_runs, tr
     assert "| item a | a at lr 0.1 | a at lr 0.3 |" in table
 
 
-def test_compare_tests_per_item_scores_against_the_first_run(two_runs, tracking_uri, make_plugins):
-    comparison = compare(tracking_uri, list(two_runs), make_plugins())
+def test_compare_tests_per_item_scores_against_the_first_run(tracking_uri, make_plugins):
+    plugins = make_plugins()
+    items = {"note": "a,b,c,d,e,f"}
+    good = run_experiment("toy", {"lr": 0.1, **items}, tracking_uri=tracking_uri, plugins=plugins)
+    worse = run_experiment("toy", {"lr": 0.3, **items}, tracking_uri=tracking_uri, plugins=plugins)
+    comparison = compare(tracking_uri, [good.run_id, worse.run_id], plugins)
     first, second = comparison.tests["accuracy"]
     assert first is None
-    # every item of the second run (lr 0.3) scores 0.2 less: a certain difference, A better
-    assert second.n == 2 and second.difference == pytest.approx(-0.2)
+    # every item of the second run (lr 0.3) scores 0.2 less: 6 of 6 down, A better
+    assert second.n == 6 and second.difference == pytest.approx(-0.2)
     assert (second.ci_low, second.ci_high) == pytest.approx((-0.2, -0.2))
     assert second.verdict == "A better"
     assert "A better" in markdown(comparison)
     assert comparison.as_dict()["tests"]["accuracy"][1]["verdict"] == "A better"
-    same = run_experiment("toy", {"lr": 0.1, "seed": 8}, tracking_uri=tracking_uri,
-                          plugins=make_plugins())
-    twin = compare(tracking_uri, [two_runs[0], same.run_id], make_plugins())
-    assert twin.tests["accuracy"][1].verdict == "no detectable difference at n=2"
+    same = run_experiment("toy", {"lr": 0.1, "seed": 8, **items}, tracking_uri=tracking_uri,
+                          plugins=plugins)
+    twin = compare(tracking_uri, [good.run_id, same.run_id], plugins)
+    assert twin.tests["accuracy"][1].verdict == "no detectable difference at n=6"
 
 
 def test_compare_refuses_runs_scored_on_different_items(two_runs, tracking_uri, make_plugins):

@@ -52,21 +52,21 @@ def test_run_repeat_logs_seeds_as_children_and_their_summary_on_the_parent(
 
 
 def test_sweep_repeat_gives_each_point_its_own_parent_ranked_by_mean(make_plugins, tracking_uri):
-    result = sweep("toy", {"lr": [0.5, 0.1], "steps": [1]}, repeat=3,
+    result = sweep("toy", {"lr": [0.5, 0.1], "steps": [1]}, repeat=6,
                    tracking_uri=tracking_uri, plugins=make_plugins())
     assert [g.label for g in result.groups] == ["lr=0.1, steps=1", "lr=0.5, steps=1"]
     best, worst = result.groups
-    assert best.tied_with_best and not worst.tied_with_best  # 0.4 apart on every seed
+    assert best.tied_with_best and not worst.tied_with_best  # 0.4 apart on each of 6 seeds
     for group in result.groups:
         kids = children(tracking_uri, group.run_id)
-        assert len(kids) == 3
+        assert len(kids) == 6
         group_run = MlflowClient(tracking_uri).get_run(group.run_id)
         assert group_run.data.tags[names.PARENT_RUN_TAG] == result.parent_run_id
         assert group_run.info.status == "FINISHED"
         assert group_run.data.metrics["accuracy_mean"] == pytest.approx(
             summarize([k.data.metrics["accuracy"] for k in kids]).mean)
     table = result.table
-    assert list(table["lr"]) == [0.1, 0.5] and list(table["repeats"]) == [3, 3]
+    assert list(table["lr"]) == [0.1, 0.5] and list(table["repeats"]) == [6, 6]
     assert table["accuracy_ci_low"][0] < table["accuracy_mean"][0] < table["accuracy_ci_high"][0]
 
 
@@ -97,14 +97,14 @@ def test_compare_pairs_two_repeated_runs_seed_by_seed(make_plugins, tracking_uri
     from runner.api import compare
 
     plugins = make_plugins()
-    good = run("toy", repeat=3, lr=0.1, tracking_uri=tracking_uri, plugins=plugins)
-    worse = run("toy", repeat=3, lr=0.3, tracking_uri=tracking_uri, plugins=plugins)
-    again = run("toy", repeat=3, lr=0.1, tracking_uri=tracking_uri, plugins=plugins)
+    good = run("toy", repeat=6, lr=0.1, tracking_uri=tracking_uri, plugins=plugins)
+    worse = run("toy", repeat=6, lr=0.3, tracking_uri=tracking_uri, plugins=plugins)
+    again = run("toy", repeat=6, lr=0.1, tracking_uri=tracking_uri, plugins=plugins)
     assert {o.status for o in again.repeats} == {"SKIPPED"}
     test = compare([good.run_id, worse.run_id], tracking_uri=tracking_uri,
                    plugins=plugins).tests["accuracy"][1]
-    assert test.n == 3 and test.difference == pytest.approx(-0.2) and test.verdict == "A better"
+    assert test.n == 6 and test.difference == pytest.approx(-0.2) and test.verdict == "A better"
     # a parent whose seeds were all skipped still pairs them (read from its results table)
     same = compare([good.run_id, again.run_id], tracking_uri=tracking_uri,
                    plugins=plugins).tests["accuracy"][1]
-    assert same.verdict == "no detectable difference at n=3"
+    assert same.verdict == "no detectable difference at n=6"

@@ -52,10 +52,18 @@ def test_b_better_on_every_item_is_b_better_and_a_for_lower_is_better() -> None:
 
 
 def test_bootstrap_ci_of_a_constant_difference_is_that_constant() -> None:
-    a = [0.1, 0.4, 0.2, 0.9]
+    a = [0.1, 0.4, 0.2, 0.9, 0.5, 0.3]
     result = paired_test("hit", a, [x + 0.25 for x in a])
     assert result.ci_low == pytest.approx(0.25) and result.ci_high == pytest.approx(0.25)
+    assert result.p_value == pytest.approx(2 * 0.5**6)  # the sign test: all 6 moved up
     assert result.verdict == "B better"
+
+
+def test_a_few_equal_differences_prove_nothing() -> None:
+    # two seeds that happen to differ by the same amount: the sign test's p is 0.5
+    result = paired_test("accuracy", [0.95, 0.97], [0.92, 0.94])
+    assert result.p_value == pytest.approx(0.5)
+    assert result.verdict == "no detectable difference at n=2"
 
 
 def test_noise_is_no_difference_and_results_are_reproducible() -> None:

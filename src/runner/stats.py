@@ -99,8 +99,9 @@ def paired_test(
     The CI is a percentile bootstrap of the mean difference (items resampled with replacement,
     ``RESAMPLES`` times); the p-value is the paired t-test's. ``B`` is called better only when
     both agree (CI excludes 0 and p < 0.05), in the direction ``maximize`` says is better.
-    Differences that are all equal need no test: all zero is no difference (p = 1), any other
-    constant a certain one (p = 0).
+    Differences that are all equal leave the t-test undefined: all zero is no difference
+    (p = 1); any other constant gets the exact sign test's p-value (every one of ``n`` items
+    moved the same way: 2 x 0.5^n), so two seeds that happen to differ equally prove nothing.
     """
     import numpy as np
     from scipy import stats
@@ -115,7 +116,7 @@ def paired_test(
     difference = float(differences.mean())
     if np.allclose(differences, differences[0], rtol=0, atol=1e-12):  # float noise is equal
         low = high = difference
-        p_value = 1.0 if difference == 0 else 0.0
+        p_value = 1.0 if difference == 0 else float(stats.binomtest(n, n, 0.5).pvalue)
     else:
         interval = stats.bootstrap(
             (differences,), np.mean, confidence_level=CONFIDENCE, n_resamples=RESAMPLES,
