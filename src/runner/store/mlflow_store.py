@@ -86,7 +86,10 @@ LOCKED_RETRY_SEC = 300.0
 
 def is_transient(exc: BaseException) -> bool:
     """An error of concurrent writers, or of a restarting server, that the same write, retried,
-    gets past."""
+    gets past. Never an ``InputError``: "tracking server ...: cannot connect (Connection
+    refused)" is runner's one line for a server that is not running, said at once."""
+    if isinstance(exc, InputError):
+        return False
     return any(message in str(exc) for message in (*TRANSIENT_ERRORS, *RESTART_ERRORS))
 
 
