@@ -109,7 +109,8 @@ def run(
         result = RunResult(**dataclasses.asdict(outcome))
     else:
         from runner.naming import default_run_name
-        from runner.sweeps import SweepPoint, repeat_points, run_sweep
+        from runner.repeats import repeat_points
+        from runner.sweeps import SweepPoint, run_sweep
 
         points = repeat_points([SweepPoint({}, resolved)], repeat)
         swept = run_sweep(name, points, plugins, tracking_uri=uri, on_outcome=on_outcome,

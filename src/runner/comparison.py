@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import InputError
 from runner.plugins import Plugins
@@ -21,6 +21,10 @@ from runner.store.names import (
     REPEATS_TAG,
     SWEEP_RESULTS_ARTIFACT,
 )
+
+if TYPE_CHECKING:
+    from runner.experiment_type import MetricSpec
+    from runner.runs import RunOutcome
 
 
 @dataclass
@@ -253,3 +257,38 @@ def markdown(comparison: Comparison) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in body]
     return "\n".join(lines)
+
+
+def items_tied_with_best(
+    tracking_uri: str, outcomes: list[RunOutcome | None], best: RunOutcome | None,
+    spec: MetricSpec,
+) -> set[int]:
+    """Indices of the outcomes whose per-item scores of the primary metric are not detectably
+    worse than the best one's (paired over items; the best included); empty when the type
+    logs no such per-item score."""
+    from runner.repeats import DONE
+
+    def primary(run_id: str) -> ItemScores | None:
+        items = load_item_scores(tracking_uri, mlflow_store.get_run(tracking_uri, run_id))
+        if items is None or spec.name not in items.scores:
+            return None
+        return dataclasses.replace(items, scores={spec.name: items.scores[spec.name]})
+
+    best_items = primary(best.run_id) if best is not None else None
+    if best is None or best_items is None:
+        return set()
+    tied = set()
+    for index, outcome in enumerate(outcomes):
+        if outcome is None or outcome.status not in DONE:
+            continue
+        if outcome.run_id == best.run_id:
+            tied.add(index)
+            continue
+        items = primary(outcome.run_id)
+        if items is None or set(items.keys) != set(best_items.keys):
+            continue
+        test = paired_tests(best_items, items, (best.run_id, outcome.run_id),
+                            {spec.name: spec.maximize}).get(spec.name)
+        if test is not None and not test.significant:
+            tied.add(index)
+    return tied

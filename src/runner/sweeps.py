@@ -30,15 +30,20 @@ from runner.plugins import Plugins
 from runner.provenance import config_hash
 from runner.registry import Registry
 from runner.runs import RunOutcome
-from runner.stats import Summary, paired_test, summarize
+from runner.repeats import (
+    DONE,
+    RepeatGroup,
+    is_done,
+    rank_groups,
+    repeat_groups,
+    repeat_points,
+    repeat_tags,
+    summarize_groups,
+)
 from runner.store import names
 
 if TYPE_CHECKING:
     from runner.executors.base import Executor
-
-#: Outcomes that count as done: ran to the end now, or earlier (skip-if-done).
-DONE = ("FINISHED", "SKIPPED")
-
 
 @dataclass(frozen=True)
 class SweepPoint:
@@ -60,32 +65,6 @@ class SweepPoint:
         if self.repeat is None:
             return self.label
         return ", ".join(f"{k}={v}" for k, v in self.overrides.items() if k != "seed") or "defaults"
-
-
-@dataclass(frozen=True)
-class RepeatGroup:
-    """A point run with several seeds: its parent run and each metric over the seeds."""
-
-    label: str
-    run_id: str
-    #: Indices of its repeats in the sweep's points, in seed order.
-    indices: list[int]
-    #: Deterministic metric -> mean, std and 95% CI over the repeats that finished.
-    summaries: dict[str, Summary]
-    #: Its primary metric is not detectably worse than the best group's (paired over seeds).
-    tied_with_best: bool = False
-
-    @property
-    def metrics(self) -> dict[str, float]:
-        """What its parent run logs: ``<metric>_mean/_std/_ci_low/_ci_high`` (NaN ones left
-        out: one finished repeat has no spread)."""
-        import math
-
-        metrics: dict[str, float] = {}
-        for name, summary in self.summaries.items():
-            metrics.update({k: v for k, v in summary.as_metrics(name).items()
-                            if not math.isnan(v)})
-        return metrics
 
 
 @dataclass(frozen=True)
@@ -208,44 +187,6 @@ def plan(
                           for combo in expand(grid)], repeat)
 
 
-def repeat_points(points: list[SweepPoint], repeat: int) -> list[SweepPoint]:
-    """Each point ``repeat`` times, with seeds ``seed, seed + 1, ...`` from its own seed.
-
-    ``repeat`` 1 leaves the points as they are. A type without a ``seed`` param, or a grid
-    that sweeps ``seed`` itself, cannot be repeated: one ``InputError`` says so.
-    """
-    if repeat < 1:
-        raise InputError(f"--repeat must be at least 1, got {repeat}")
-    if repeat == 1:
-        return points
-    repeated = []
-    for point in points:
-        if "seed" in point.overrides:
-            raise InputError("--repeat runs the seeds seed, seed+1, ...: do not also sweep seed")
-        resolved = point.resolved
-        base = getattr(resolved.params, "seed", None)
-        if not isinstance(base, int) or isinstance(base, bool):
-            raise InputError(f"--repeat: experiment type {resolved.experiment_type.id!r} has "
-                             "no integer seed param to vary")
-        others = tuple((k, v) for k, v in resolved.overrides if k != "seed")
-        for i in range(repeat):
-            seeded = dataclasses.replace(
-                resolved, params=resolved.params.model_copy(update={"seed": base + i}),
-                overrides=(*others, ("seed", base + i)))
-            repeated.append(SweepPoint({**point.overrides, "seed": base + i}, seeded, repeat=i))
-    return repeated
-
-
-def single_point(
-    name: str, overrides: Iterable[str] | Mapping[str, Any], *, plugins: Plugins,
-    registry: Registry, experiment_name: str | None = None,
-) -> SweepPoint:
-    """``runner run NAME --set ...`` as a point, to repeat it (``runner run --repeat``)."""
-    resolved = resolve(name, overrides, plugins=plugins, registry=registry,
-                       experiment_name=experiment_name)
-    return SweepPoint({}, resolved)
-
-
 def _point(
     name: str, combo: dict[str, Any], fixed: list[str], plugins: Plugins, registry: Registry,
     experiment_name: str | None,
@@ -300,7 +241,7 @@ def run_sweep(
 ) -> SweepResult:
     """Run every point as a child of a new parent run; rank by the type's primary metric.
 
-    Repeated points (:func:`repeat_points`) are children of one parent per point, which logs
+    Repeated points (:func:`runner.repeats.repeat_points`) are children of one parent per point, which logs
     the mean, std and 95% CI of each deterministic metric over its seeds; with one point (or
     ``runner run --repeat``) that parent is the sweep's own (named ``parent_name``).
     ``use_cache=False`` reaches the workers as ``$RUNNER_NO_CACHE`` (see ``--no-cache``).
@@ -362,7 +303,7 @@ def run_sweep(
             for index, outcome in done_before.items():
                 report(index, outcome)
             tasks = [PointTask(i, p.label, p.resolved.config, config_hash(p.resolved.config),
-                               _repeat_tags(p, group_runs))
+                               repeat_tags(p, group_runs))
                      for i, p in enumerate(points) if i not in done_before]
             for index, outcome in runner_executor.run(tasks, plugins, tracking_uri=tracking_uri,
                                                       tags=tags, force=force):
@@ -382,7 +323,7 @@ def run_sweep(
                 for group in summaries:
                     if group.run_id != parent:
                         group_status = status if status == "KILLED" else (
-                            "FINISHED" if all(_done(outcomes[i]) for i in group.indices) else "FAILED")
+                            "FINISHED" if all(is_done(outcomes[i]) for i in group.indices) else "FAILED")
                         mlflow_store.finish_parent_run(
                             tracking_uri, group.run_id, group_status,
                             results_table([points[i] for i in group.indices],
@@ -395,6 +336,8 @@ def run_sweep(
                     (best.run_id, spec.name, best.metrics[spec.name]) if best and spec else None,
                     metrics=summaries[0].metrics if len(groups) == 1 else None,
                 )
+    from runner.comparison import items_tied_with_best
+
     ranked_groups = rank_groups(summaries, points, outcomes, spec)
     ties = set() if groups or spec is None else items_tied_with_best(
         tracking_uri, outcomes, best, spec)
@@ -417,111 +360,6 @@ def _no_cache() -> Iterator[None]:
             del os.environ[NO_CACHE_ENV]
         else:
             os.environ[NO_CACHE_ENV] = before
-
-
-def _done(outcome: RunOutcome | None) -> bool:
-    return outcome is not None and outcome.status in DONE
-
-
-def repeat_groups(points: list[SweepPoint]) -> dict[str, list[int]]:
-    """Repeated points by the point they repeat (its label without the seed); ``{}`` when the
-    sweep has no repeats."""
-    groups: dict[str, list[int]] = {}
-    for index, point in enumerate(points):
-        if point.repeat is not None:
-            groups.setdefault(point.group, []).append(index)
-    return groups
-
-
-def _repeat_tags(point: SweepPoint, group_runs: Mapping[str, str]) -> dict[str, str]:
-    """A repeated child's own tags: its repeat index and (several groups) its group's run."""
-    if point.repeat is None:
-        return {}
-    return {names.REPEAT_INDEX_TAG: str(point.repeat),
-            names.PARENT_RUN_TAG: group_runs[point.group]}
-
-
-def summarize_groups(
-    points: list[SweepPoint], outcomes: list[RunOutcome | None], groups: Mapping[str, list[int]],
-    group_runs: Mapping[str, str], first: ResolvedRun,
-) -> list[RepeatGroup]:
-    """Each group's deterministic metrics over the repeats that finished (mean, std, CI)."""
-    specs = [m for m in first.experiment_type.metrics if m.deterministic]
-    result = []
-    for label, indices in groups.items():
-        done = [o for o in (outcomes[i] for i in indices) if o is not None and _done(o)]
-        summaries = {spec.name: summarize(values) for spec in specs
-                     if (values := [o.metrics[spec.name] for o in done if spec.name in o.metrics])}
-        result.append(RepeatGroup(label, group_runs[label], list(indices), summaries))
-    return result
-
-
-def rank_groups(
-    groups: list[RepeatGroup], points: list[SweepPoint], outcomes: list[RunOutcome | None],
-    spec: MetricSpec | None,
-) -> list[RepeatGroup]:
-    """Best first by the mean of the primary metric; each marked tied with the best when a
-    paired test over seeds (repeat ``i`` against repeat ``i``) finds no detectable difference."""
-    if spec is None or not groups:
-        return groups
-
-    def mean(group: RepeatGroup) -> float | None:
-        summary = group.summaries.get(spec.name)
-        return summary.mean if summary else None
-
-    ranked = sorted(groups, key=lambda g: spec.sort_key(mean(g)))
-    best = ranked[0]
-
-    def by_repeat(group: RepeatGroup) -> dict[int, float]:
-        pairs = ((points[i].repeat, outcomes[i]) for i in group.indices)
-        return {int(r): o.metrics[spec.name] for r, o in pairs
-                if r is not None and o is not None and _done(o) and spec.name in o.metrics}
-
-    best_values = by_repeat(best)
-    marked = [dataclasses.replace(best, tied_with_best=mean(best) is not None)]
-    for group in ranked[1:]:
-        values = by_repeat(group)
-        common = sorted(set(best_values) & set(values))
-        tied = len(common) >= 2 and not paired_test(
-            spec.name, [best_values[r] for r in common], [values[r] for r in common],
-            maximize=spec.maximize).significant
-        marked.append(dataclasses.replace(group, tied_with_best=tied))
-    return marked
-
-
-def items_tied_with_best(
-    tracking_uri: str, outcomes: list[RunOutcome | None], best: RunOutcome | None,
-    spec: MetricSpec,
-) -> set[int]:
-    """Points whose per-item scores of the primary metric are not detectably worse than the
-    best point's (paired over items); empty when the type logs no such per-item score."""
-    from runner.comparison import load_item_scores
-    from runner.store import mlflow_store
-
-    if best is None:
-        return set()
-    best_items = load_item_scores(tracking_uri, mlflow_store.get_run(tracking_uri, best.run_id))
-    if best_items is None or spec.name not in best_items.scores:
-        return set()
-    best_position = {key: i for i, key in enumerate(best_items.keys)}
-    tied = set()
-    for index, outcome in enumerate(outcomes):
-        if outcome is None or not _done(outcome):
-            continue
-        if outcome.run_id == best.run_id:
-            tied.add(index)
-            continue
-        items = load_item_scores(tracking_uri, mlflow_store.get_run(tracking_uri, outcome.run_id))
-        if items is None or spec.name not in items.scores or set(items.keys) != set(best_position):
-            continue
-        pairs = [(best_items.scores[spec.name][best_position[key]], value)
-                 for key, value in zip(items.keys, items.scores[spec.name], strict=True)]
-        pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
-        if len(pairs) >= 2 and not paired_test(spec.name, [a for a, _ in pairs],
-                                               [b for _, b in pairs],
-                                               maximize=spec.maximize).significant:
-            tied.add(index)
-    return tied
 
 
 def end_left_children(tracking_uri: str, experiment: str, parent: str, status: str) -> list[str]:
