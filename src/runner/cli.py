@@ -175,7 +175,9 @@ def run_command(
 
         print_json(result.as_dict())
     else:
-        _print_result(result)
+        from runner.views import print_result
+
+        print_result(result)
     if junit_path is not None:
         from runner.junit import write_report
 
@@ -198,33 +200,6 @@ def _echo_outcome(point: Any, outcome: Any) -> None:
     """One line per point as it ends, on stderr (sweeps and repeats)."""
     note = {"SKIPPED": " (already done)", "FAILED": f": {outcome.error}"}.get(outcome.status, "")
     click.echo(f"{outcome.status:<8} {point.label} -> run {outcome.run_id}{note}", err=True)
-
-
-def _print_result(result: Any) -> None:
-    """A run's metrics, or a repeated run's mean, std and 95% CI per metric."""
-    from runner.views import format_metric, print_table
-
-    click.echo(f"run {result.run_id} in experiment {result.experiment!r}: {result.status}")
-    if not result.repeats:
-        print_table(None, ["metric", "value"],
-                    [(k, format_metric(v)) for k, v in sorted(result.metrics.items())])
-        return
-    print_table(f"{len(result.repeats)} repeats (seeds)", ["metric", "mean", "std", "95% CI", "n"],
-                [(k, format_metric(s.mean), _maybe(s.std), _interval(s.ci_low, s.ci_high), s.n)
-                 for k, s in sorted(result.summaries.items())])
-
-
-def _maybe(value: float | None) -> str:
-    """A metric, or ``-`` for none or NaN (the spread of a single value)."""
-    import math
-
-    from runner.views import format_metric
-
-    return "-" if value is None or math.isnan(value) else format_metric(value)
-
-
-def _interval(low: float | None, high: float | None) -> str:
-    return "-" if _maybe(low) == "-" else f"[{_maybe(low)}, {_maybe(high)}]"
 
 
 @cli.command("sweep")
@@ -299,35 +274,12 @@ def sweep_command(
     else:
         click.echo(f"sweep parent run {result.parent_run_id}; best: "
                    f"{result.best.run_id if result.best else '-'}")
-        _print_sweep_table(name, result.metric, rows)
+        from runner.views import print_sweep_table
+
+        print_sweep_table(name, result.metric, rows)
     if any(o.status not in {"FINISHED", "SKIPPED"} for o in result.outcomes):
         click.echo("error: some grid points did not finish; see the table above", err=True)
         sys.exit(1)
-
-
-def _print_sweep_table(name: str, metric: str | None, rows: list[dict[str, Any]]) -> None:
-    """The ranked rows; metrics formatted, CIs as ``[low, high]``, ties with the best as ``≈``."""
-    from runner.views import format_metric, print_table
-
-    if not rows:
-        return
-    hidden = {f"{metric}_ci_low", f"{metric}_ci_high", "tied_with_best"}
-    columns = [c for c in rows[0] if c not in hidden]
-    if f"{metric}_ci_low" in rows[0]:
-        columns.insert(columns.index(f"{metric}_mean") + 1, "95% CI")
-    if "tied_with_best" in rows[0]:
-        columns.insert(len(columns) - 1, "vs best")
-
-    def cell(row: dict[str, Any], column: str) -> Any:
-        if column == "95% CI":
-            return _interval(row[f"{metric}_ci_low"], row[f"{metric}_ci_high"])
-        if column == "vs best":
-            return "≈ best" if row["tied_with_best"] else ""
-        value = row[column]
-        return format_metric(value) if isinstance(value, float) else ("-" if value is None else value)
-
-    title = f"{name}: ranked by {metric}" + (" (mean over seeds)" if "repeats" in rows[0] else "")
-    print_table(title, columns, [[cell(row, c) for c in columns] for row in rows])
 
 
 @cli.command("server", context_settings={"ignore_unknown_options": True})
