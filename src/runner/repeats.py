@@ -84,6 +84,7 @@ def repeat_points(points: list[SweepPoint], repeat: int) -> list[SweepPoint]:
 
 
 def is_done(outcome: RunOutcome | None) -> bool:
+    """The point has an outcome, and it finished now or earlier (skip-if-done)."""
     return outcome is not None and outcome.status in DONE
 
 
