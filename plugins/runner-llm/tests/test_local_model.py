@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,37 @@ def test_a_local_run_replays_from_the_cache_keyed_on_the_model_bytes(tracking_ur
     tags = MlflowClient(tracking_uri).get_run(first.run_id).data.tags
     assert model_identity(get_backend(params), params)["model_digest"] == \
         tags["runner.input_digest.llm_model"]
+
+
+WARM_RUN = """
+import json, sys
+from runner.runs import run_experiment
+from runner_llm.backends import local
+
+outcome = run_experiment("llm-prompt", json.loads(sys.argv[2]), tracking_uri=sys.argv[1])
+print(json.dumps({"status": outcome.status, "run_id": outcome.run_id,
+                  "metrics": outcome.metrics, "loaded": list(local._LOADED),
+                  "imported": sorted({"torch", "transformers"} & set(sys.modules))}))
+"""
+
+
+def test_a_run_whose_answers_are_all_cached_never_loads_the_model(tracking_uri: str) -> None:
+    overrides = {"max_items": 2, "max_tokens": 8}
+    first = run_experiment("llm-prompt", overrides, tracking_uri=tracking_uri)
+    assert first.status == "FINISHED", first.error
+    # a fresh process, as a user's second `runner run`, with the same response cache file
+    done = subprocess.run(
+        [sys.executable, "-c", WARM_RUN, tracking_uri, json.dumps(overrides)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    warm = json.loads(done.stdout.splitlines()[-1])
+    assert warm["status"] == "FINISHED" and warm["metrics"]["cache_hits"] == 2
+    assert warm["loaded"] == [] and warm["imported"] == []  # no weights, no torch/transformers
+    results = {m.name for m in METRICS} - {"cache_hits"}
+    assert {k: v for k, v in warm["metrics"].items() if k in results} == \
+        {k: v for k, v in first.metrics.items() if k in results}  # tokens and latency replayed
+    client = MlflowClient(tracking_uri)
+    digests = [client.get_run(run_id).data.tags["runner.input_digest.llm_model"]
+               for run_id in (first.run_id, warm["run_id"])]
+    assert digests[0] == digests[1]  # the model file is still an input, digested unloaded

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from runner import InputError
+from runner_llm.backends import BackendError, BackendParams
+from runner_llm.backends.local import LocalBackend
 from runner_llm.backends.models import converted_dir, publish_dir, resolve_model
 
 
@@ -31,6 +33,28 @@ def test_folders_and_gguf_paths_resolve(tmp_path: Path, monkeypatch: pytest.Monk
     assert converted_dir(source).parent == tmp_path / "cache" / "llm"
     with pytest.raises(InputError, match="unknown local model 'nope'"):
         resolve_model("nope")
+
+
+def test_a_local_backend_is_built_from_the_files_alone(tmp_path: Path) -> None:
+    gguf = tmp_path / "tiny.gguf"
+    gguf.write_bytes(b"GGUF" + bytes(64))  # the magic, then no model
+    backend = LocalBackend(BackendParams(llm_model=str(gguf)))  # nothing is loaded yet
+    assert (backend.model, backend.files) == ("tiny", gguf)
+    gguf.write_bytes(b"PK\x03\x04")
+    with pytest.raises(InputError, match="is not a GGUF file"):
+        LocalBackend(BackendParams(llm_model=str(gguf)))
+
+
+@pytest.mark.slow
+def test_a_model_that_fails_to_load_is_one_line(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUNNER_CACHE_DIR", str(tmp_path / "cache"))
+    gguf = tmp_path / "tiny.gguf"
+    gguf.write_bytes(b"GGUF" + bytes(64))
+    backend = LocalBackend(BackendParams(llm_model=str(gguf)))
+    with pytest.raises(BackendError, match=r"^local model '.*tiny.gguf' \(.*\) cannot be loaded: "
+                       r"[^\n]+$"):
+        backend.complete([{"role": "user", "content": "hi"}])
 
 
 def test_concurrent_publishers_leave_one_complete_folder(tmp_path: Path) -> None:

@@ -187,6 +187,10 @@ def test_bad_inputs_fail_before_a_run_exists(tracking_uri: str, tmp_path: Path) 
         run_experiment("llm-prompt", {"input_path": str(bad)}, tracking_uri=tracking_uri)
     with pytest.raises(InputError, match="unknown local model 'no-such-model'"):
         run_experiment("llm-prompt", {"llm_model": "no-such-model"}, tracking_uri=tracking_uri)
+    not_gguf = tmp_path / "broken.gguf"
+    not_gguf.write_bytes(b"<html>not a model</html>")
+    with pytest.raises(InputError, match=r"model file '.*broken.gguf' is not a GGUF file"):
+        run_experiment("llm-prompt", {"llm_model": str(not_gguf)}, tracking_uri=tracking_uri)
     with pytest.raises(InputError, match=r"unknown backend 'bard'; choose one of .*local"):
         run_experiment("llm-prompt", {"backend": "bard"}, tracking_uri=tracking_uri)
     with pytest.raises(InputError, match="max_items: Input should be a valid integer"):

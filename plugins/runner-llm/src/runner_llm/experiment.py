@@ -1,7 +1,8 @@
 """The ``llm-prompt`` run: render a prompt version over an input set, ask the LLM, score answers.
 
 prepare: load template + items (every item must fill every placeholder, every check must be
-valid), load the backend, open the response cache. execute: register the template in the Prompt
+valid), build the backend (a local model's files are checked, not loaded: the weights load on
+the first answer the cache does not have), open the response cache. execute: register the template in the Prompt
 Registry, answer item by item (one trace span per call; a cached answer is replayed), score and
 check each answer, each result kept on the instance as it arrives. evaluate: usage, cost,
 quality means, ``pass_rate`` and ``cache_hits`` (the run metrics). log: prompt.txt, response.txt
@@ -75,8 +76,9 @@ class LlmPromptExperiment:
 
     @hookimpl
     def runner_prepare(self, ctx: RunContext[LlmPromptParams]) -> None:
-        """Check template, items, checks and pricing file; load the backend (model loads
-        here); open the response cache (``ctx.use_cache`` False: write only)."""
+        """Check template, items, checks and pricing file; build the backend (a local model's
+        files are resolved, its weights load on the first cache miss); open the response cache
+        (``ctx.use_cache`` False: write only)."""
         params = ctx.params
         self.template = prompts.load_template(
             params.prompt_name, params.prompt_version, params.prompts_dir

@@ -80,6 +80,28 @@ def resolve_model(llm_model: str) -> ModelSource:
     )
 
 
+#: The first bytes of every GGUF file.
+GGUF_MAGIC = b"GGUF"
+
+
+def check_model_files(source: ModelSource) -> None:
+    """Cheap checks that ``source`` can be a model, without loading it: a GGUF file is
+    readable and starts with the GGUF magic bytes.
+
+    :raises runner.InputError: it cannot be (one line).
+    """
+    gguf = source.gguf_path
+    if gguf is None:
+        return
+    try:
+        with gguf.open("rb") as handle:
+            magic = handle.read(len(GGUF_MAGIC))
+    except OSError as exc:
+        raise InputError(f"model file {str(gguf)!r} cannot be read: {exc.strerror}") from None
+    if magic != GGUF_MAGIC:
+        raise InputError(f"model file {str(gguf)!r} is not a GGUF file")
+
+
 def converted_dir(source: ModelSource) -> Path:
     """Cache folder for the safetensors form of a GGUF model (keyed by file identity)."""
     gguf = source.gguf_path
