@@ -26,6 +26,10 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 # Nor, against a tracking server, "View run at http://..." lines on stdout (it is for --json).
 os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+# Traces are written as each span ends, not by MLflow's pool of export threads: those threads
+# compete with the run's own writes for a sqlite store (1.7 s of a 7 s cached llm-prompt run),
+# and a trace that is written when its call ends is not lost when the process is killed.
+os.environ.setdefault("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
 
 with warnings.catch_warnings():
     # MLflow imports tqdm.auto, which in a notebook without ipywidgets warns about progress bars
