@@ -11,6 +11,7 @@ import json
 import string
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -66,7 +67,9 @@ def test_rejected_values_on_the_command_line_make_no_run(type_id, data, tmp_path
         pass
     store = tmp_path_factory.mktemp("fuzz") / "mlflow.db"
     cli_module._plugins = PLUGINS
-    result = CliRunner().invoke(cli_module.cli, ["run", type_id, "--set", f"{key}={json.dumps(value)}",
+    # typed as YAML, as a user would (JSON's `Infinity` is YAML's string "Infinity", not inf)
+    typed = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("\n...")
+    result = CliRunner().invoke(cli_module.cli, ["run", type_id, "--set", f"{key}={typed}",
                                                  "--tracking-uri", f"sqlite:///{store}"])
     lines = result.stderr.strip().splitlines()
     assert result.exit_code == 2, result.output
