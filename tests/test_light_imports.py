@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ["mlflow", "torch", "sklearn", "transformers", "pandas", "sentence_transformers"]
+HEAVY = ["mlflow", "torch", "sklearn", "transformers", "pandas", "sentence_transformers", "psutil"]
 ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = f"""

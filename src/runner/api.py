@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.errors import RunnerError
-from runner.runs import RunOutcome
+from runner.outcome import RunOutcome
 
 if TYPE_CHECKING:
     from runner.comparison import Comparison

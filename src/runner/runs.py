@@ -1,46 +1,19 @@
-"""Run a resolved experiment and report what it left in the store.
-
-This is the programmatic API behind ``runner run``; sweeps and reproduce call it too::
-
-    outcome = run_experiment("ml-baseline", overrides={"C": 0.5}, tracking_uri="sqlite:///m.db")
-"""
+"""Run a resolved experiment and report what it left in the store: the one code path of
+:func:`runner.run`, sweeps (each point) and reproduce."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.config import ResolvedRun, default_tracking_uri, resolve
+from runner.config import ResolvedRun, default_tracking_uri
 from runner.context import RunContext
 from runner.lifecycle import PHASES, SKIPPED, new_context, run_phases
 from runner.overrides import flatten
-from runner.plugins import Plugins, load_plugins
-from runner.registry import load_registry
+from runner.outcome import RunOutcome
+from runner.plugins import Plugins
 from runner.secrets import redact
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """What a finished, failed, killed or skipped run left in MLflow."""
-
-    run_id: str
-    experiment: str
-    status: str
-    params: dict[str, Any]
-    metrics: dict[str, float]
-    error: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "experiment": self.experiment,
-            "status": self.status,
-            "params": self.params,
-            "metrics": self.metrics,
-            **({"error": self.error} if self.error else {}),
-        }
 
 
 def execute(
@@ -103,12 +76,9 @@ def run_experiment(
     show_progress: bool = False,
     plugins: Plugins | None = None,
 ) -> RunOutcome:
-    """Resolve and run ``name`` (registry entry or experiment type) in one call."""
-    plugins = plugins or load_plugins()
-    resolved = resolve(
-        name, overrides, plugins=plugins, registry=load_registry(registry_path),
-        experiment_name=experiment_name,
-    )
-    return execute(
-        resolved, plugins, tracking_uri=tracking_uri, run_name=run_name, show_progress=show_progress
-    )
+    """:func:`runner.run` with positional overrides (the kit's and plugins' tests call this)."""
+    from runner.api import run
+
+    return run(name, overrides=overrides, tracking_uri=tracking_uri,
+               experiment_name=experiment_name, run_name=run_name, registry=registry_path,
+               progress=show_progress, plugins=plugins)
