@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field

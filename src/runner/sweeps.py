@@ -259,7 +259,7 @@ def run_sweep(
                              parent_name=parent_name)
     from runner.executors import make_executor
     from runner.liveness import end_stale_runs, process_tags
-    from runner.store import mlflow_store
+    from runner.store.uris import server_reachable
 
     first = points[0].resolved
     spec = first.experiment_type.primary
@@ -272,12 +272,15 @@ def run_sweep(
         if on_outcome:
             on_outcome(points[index], outcome)
 
-    mlflow_store.server_reachable(tracking_uri)
+    server_reachable(tracking_uri)
     groups = repeat_groups(points)
     with runner_executor:
         # Workers start first: a local pool forks before this process opens the store; a Ray
-        # cluster and its actors start while this process checks every point's inputs.
+        # cluster and its actors start while this process imports MLflow (~1.5 s, on the
+        # core Ray's start leaves idle) and checks every point's inputs.
         runner_executor.start(points, tracking_uri)
+        from runner.store import mlflow_store
+
         done_before = check_inputs(name, points, plugins, tracking_uri, skip_if_done=not force)
         runner_executor.ready([p for i, p in enumerate(points) if i not in done_before], tracking_uri)
         stale = [run.run_id for run in end_stale_runs(tracking_uri, first.experiment_name)]

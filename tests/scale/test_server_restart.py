@@ -20,7 +20,8 @@ from runner.plugins import load_plugins
 from runner.provenance import config_hash
 from runner.registry import load_registry
 from runner.runs import RunOutcome
-from runner.store.mlflow_store import is_transient, server_reachable
+from runner.store.mlflow_store import is_transient
+from runner.store.uris import server_reachable
 from runner.sweeps import plan
 
 pytestmark = pytest.mark.slow

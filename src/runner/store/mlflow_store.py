@@ -45,6 +45,7 @@ from runner.errors import InputError, PluginError  # noqa: E402
 from runner.recorder import ArtifactRecord, DatasetRecord, ModelRecord, PromptRef  # noqa: E402
 from runner.secrets import redact, redact_value  # noqa: E402
 from runner.store import names  # noqa: E402
+from runner.store.uris import server_reachable, sqlite_path  # noqa: E402
 
 if TYPE_CHECKING:
     from runner.context import RunContext
@@ -126,13 +127,6 @@ def reached_by_driver(tracking_uri: str) -> None:
     the worker's first call is a server restarting, waited out with MLflow's client retries
     (with backoff, ~4 minutes by default), not a server that is not running (one line at once)."""
     _reached.add(tracking_uri)
-
-
-def sqlite_path(tracking_uri: str) -> Path | None:
-    """The database file of a ``sqlite:///`` URI, else ``None``."""
-    if not tracking_uri.startswith("sqlite:///"):
-        return None
-    return Path(tracking_uri.removeprefix("sqlite:///"))
 
 
 def _check_writable(database: Path) -> None:
@@ -672,37 +666,3 @@ def end_run(tracking_uri: str, run_id: str, status: str, reason: str) -> None:
     mlflow_client = client(tracking_uri)
     mlflow_client.set_tag(run_id, names.STALE_TAG, reason)
     mlflow_client.set_terminated(run_id, status)
-
-
-def is_local_only(tracking_uri: str) -> str | None:
-    """Why workers on other hosts cannot use ``tracking_uri`` (a file, or this host by a
-    loopback name), or ``None`` when they can."""
-    from urllib.parse import urlparse
-
-    if sqlite_path(tracking_uri) is not None or tracking_uri.startswith("sqlite:"):
-        return "a sqlite file on this machine, which workers on other hosts cannot write"
-    parsed = urlparse(tracking_uri)
-    if parsed.scheme in ("", "file"):
-        return "a folder on this machine, which workers on other hosts cannot write"
-    if parsed.hostname in ("localhost", "::1") or (parsed.hostname or "").startswith("127."):
-        return f"{parsed.hostname}, which names each worker's own host, not this one"
-    return None
-
-
-def server_reachable(tracking_uri: str, timeout: float = 5.0) -> None:
-    """Open the store now (one request), so an unreachable server is one line, not a hang of
-    MLflow's retries: an ``InputError`` when the connection is refused or times out."""
-    from urllib.parse import urlparse
-
-    parsed = urlparse(tracking_uri)
-    if parsed.scheme not in ("http", "https"):
-        return
-    import socket
-
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    try:
-        with socket.create_connection((parsed.hostname or "localhost", port), timeout=timeout):
-            pass
-    except OSError as exc:
-        raise InputError(f"tracking server {tracking_uri}: cannot connect ({exc.strerror or exc}); "
-                         "is it running? (`runner server ...`)") from None
