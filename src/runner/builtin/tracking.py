@@ -16,14 +16,14 @@ from runner.store.names import CONTENT_KEY_TAG, INPUT_DIGEST_TAG_PREFIX
 
 if TYPE_CHECKING:
     from runner.context import RunContext
-    from runner.store.mlflow_store import RunWriter
+    from runner.store.writer import RunWriter
 
 #: The open run of each context (by ``id(ctx)``), from its creation to ``runner_finish``.
 _writers: dict[int, RunWriter] = {}
 
 
 def _open(ctx: RunContext) -> None:
-    from runner.store.mlflow_store import RunWriter
+    from runner.store.writer import RunWriter
 
     writer = RunWriter.open(ctx)
     _writers[id(ctx)] = writer

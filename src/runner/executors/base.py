@@ -121,7 +121,7 @@ def module_of(implementation: str | type) -> str:
 def worker_modules(points: list[SweepPoint], tracking_uri: str) -> list[str]:
     """What a worker imports once before its first point: the store, the SQL store for a
     database URI, and each point's implementation module."""
-    modules = sorted({"runner.store.mlflow_store",
+    modules = sorted({"runner.store.writer",
                       *(module_of(p.resolved.experiment_type.implementation) for p in points)})
     if not tracking_uri.startswith(("http://", "https://", "databricks", "file:")) and "://" in tracking_uri:
         modules.append(SQL_STORE_MODULE)  # the store's own imports (SQLAlchemy, alembic): ~1 s

@@ -26,7 +26,7 @@ def input_digests(ctx: RunContext) -> dict[str, str]:
         if path is not None:
             digests[record.name] = path_digest(path)
         else:
-            from runner.store.mlflow_store import mlflow_dataset
+            from runner.store.writer import mlflow_dataset
 
             digests[record.name] = mlflow_dataset(record).digest
     digests.update(ctx._core.recorder.inputs)
