@@ -88,7 +88,7 @@ TOY_TYPE = ExperimentType(
     experiment_name="toy-experiments",
     description="a toy experiment for core tests",
     metrics=(
-        MetricSpec("accuracy", "maximize", "1 - lr"),
+        MetricSpec("accuracy", "maximize", "1 - lr", bounds=(0.0, 1.0)),
         MetricSpec("loss", "minimize", "1/(step+1)", per_step=True),
         MetricSpec("eval_time_sec", "minimize", "a clock reading", deterministic=False),
     ),

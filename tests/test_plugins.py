@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from pydantic import BaseModel
 
@@ -78,6 +80,21 @@ class BadDirection:
                                 metrics=(MetricSpec("loss", "lower", "l"),)))  # type: ignore[arg-type]
 
 
+class NoHooks:
+    pass
+
+
+class DeclaresBounds:
+    def __init__(self, bounds: object) -> None:
+        self.bounds = bounds
+
+    @hookimpl
+    def runner_register_experiment_types(self, register):  # type: ignore[no-untyped-def]
+        register(ExperimentType("bounded", BaseModel, NoHooks, "e", "d",
+                                metrics=(MetricSpec("accuracy", "maximize", "a",
+                                                    bounds=self.bounds),)))  # type: ignore[arg-type]
+
+
 class DeclaresLedgerMetric:
     @hookimpl
     def runner_register_experiment_types(self, register):  # type: ignore[no-untyped-def]
@@ -93,6 +110,7 @@ class DeclaresLedgerMetric:
      (PrimaryMetricUndeclared(), "primary_metric 'acuracy' names no declared metric"),
      (MetricDeclaredTwice(), "declares metric 'loss' twice"),
      (BadDirection(), "direction must be maximize or minimize, not 'lower'"),
+     (DeclaresBounds((1.0, 0.0)), "metric 'accuracy': bounds must be a tuple (low, high)"),
      (DeclaresLedgerMetric(), "declares 'cost_usd', which the core's cost ledger logs")],
 )
 def test_broken_plugin_is_reported_and_others_keep_working(make_plugins, tracking_uri, plugin, reason):
@@ -101,6 +119,20 @@ def test_broken_plugin_is_reported_and_others_keep_working(make_plugins, trackin
     assert info.status.startswith("broken: ") and reason in info.status
     assert plugins.infos["toy"].status == "ok"
     assert run_experiment("toy", tracking_uri=tracking_uri, plugins=plugins).status == "FINISHED"
+
+
+@pytest.mark.parametrize(
+    "bounds", [(1.0, 0.0), (0.5, 0.5), (0.0, math.nan), (math.inf, math.inf), (0.0,),
+               (0.0, 1.0, 2.0), [0.0, 1.0], "0..1", (0.0, "1"), (False, True), 1.0])
+def test_metric_bounds_must_be_two_numbers_low_below_high(make_plugins, bounds):
+    status = make_plugins(("broken", DeclaresBounds(bounds))).infos["broken"].status
+    assert status == ("broken: ValueError: metric 'accuracy': bounds must be a tuple (low, high) "
+                      f"of numbers (math.inf allowed, not NaN) with low < high, not {bounds!r}")
+
+
+@pytest.mark.parametrize("bounds", [(0, 1), (0.0, math.inf), (-1.0, 1.0), (-math.inf, 0.0), None])
+def test_metric_bounds_that_are_a_range_are_accepted(make_plugins, bounds):
+    assert make_plugins(("bounded", DeclaresBounds(bounds))).infos["bounded"].status == "ok"
 
 
 def test_plugin_info_lists_hooks_and_types(make_plugins):

@@ -70,6 +70,32 @@ def test_sweep_repeat_gives_each_point_its_own_parent_ranked_by_mean(make_plugin
     assert table["accuracy_ci_low"][0] < table["accuracy_mean"][0] < table["accuracy_ci_high"][0]
 
 
+def test_repeat_ci_stays_within_the_metrics_bounds_in_mlflow_and_the_sweep_table(
+        make_plugins, tracking_uri, monkeypatch):
+    # lr 0.01: seeds 7, 8, 9 score 0.99, 0.994, 0.998; the t interval's upper end is ~1.004
+    result = run("toy", repeat=3, lr=0.01, tracking_uri=tracking_uri, plugins=make_plugins())
+    accuracies = sorted(o.metrics["accuracy"] for o in result.repeats)
+    assert accuracies == pytest.approx([0.99, 0.994, 0.998])
+    free = summarize(accuracies)
+    assert free.ci_high > 1.0  # what an undeclared range would report
+    parent = MlflowClient(tracking_uri).get_run(result.run_id).data.metrics
+    assert parent["accuracy_ci_high"] == 1.0 == result.summaries["accuracy"].ci_high
+    assert parent["accuracy_ci_low"] == pytest.approx(free.ci_low)
+    assert parent["accuracy_mean"] == pytest.approx(free.mean)  # the mean is never clipped
+    assert parent["accuracy_std"] == pytest.approx(free.std)
+
+    swept = sweep("toy", {"lr": [0.01, 0.5]}, repeat=3, tracking_uri=tracking_uri,
+                  plugins=make_plugins())
+    assert swept.groups[0].summaries["accuracy"].ci_high == 1.0
+    assert swept.table["accuracy_ci_high"][0] == 1.0
+    monkeypatch.setattr("runner.cli._plugins", make_plugins())
+    monkeypatch.setenv("COLUMNS", "200")  # rich folds cells to the terminal's width
+    shown = CliRunner().invoke(cli, ["sweep", "toy", "--grid", "lr=0.01,0.5", "--repeat", "3",
+                                     "--tracking-uri", tracking_uri])
+    assert shown.exit_code == 0, shown.output
+    assert f"[{free.ci_low:.4f}, 1.0000]" in shown.stdout  # the table's 95% CI column
+
+
 def test_points_no_different_over_seeds_are_tied_with_the_best(make_plugins, tracking_uri):
     result = sweep("toy", {"steps": [1, 2]}, repeat=3, tracking_uri=tracking_uri,
                    plugins=make_plugins())

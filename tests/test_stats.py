@@ -31,6 +31,24 @@ def test_summary_of_equal_values_and_of_one_value() -> None:
     assert one.mean == 0.7 and math.isnan(one.std) and math.isnan(one.ci_low)
 
 
+def test_summary_ci_is_clipped_to_the_bounds_and_the_mean_and_std_are_not() -> None:
+    values = [0.97, 0.99, 1.0]  # near the top of accuracy's range: the t interval reaches past 1
+    free = summarize(values)
+    assert free.ci_high > 1.0
+    bounded = summarize(values, bounds=(0.0, 1.0))
+    assert bounded.ci_high == 1.0 and bounded.ci_low == pytest.approx(free.ci_low)
+    assert (bounded.n, bounded.mean, bounded.std) == (free.n, free.mean, free.std)
+    assert set(bounded.as_metrics("accuracy").values()) == {
+        free.mean, free.std, free.ci_low, 1.0}
+    low = summarize([0.0, 0.01, 0.03], bounds=(0.0, math.inf))  # a loss near 0: clipped at 0
+    assert low.ci_low == 0.0 and low.ci_high == pytest.approx(summarize([0.0, 0.01, 0.03]).ci_high)
+    inside = [0.8, 0.82, 0.85]  # an interval well inside the bounds is left as it is
+    assert summarize(inside, bounds=(0.0, 1.0)) == summarize(inside)
+    one = summarize([1.0], bounds=(0.0, 1.0))
+    assert one.mean == 1.0 and math.isnan(one.ci_low) and math.isnan(one.ci_high)
+    assert summarize([1.0, 1.0], bounds=(0.0, 1.0)).ci_high == 1.0
+
+
 def test_identical_runs_have_no_detectable_difference() -> None:
     scores = list(np.random.default_rng(1).random(24))
     result = paired_test("answer_relevance", scores, scores)

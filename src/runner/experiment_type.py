@@ -12,6 +12,7 @@ import math
 import pkgutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from numbers import Real
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -36,6 +37,9 @@ class MetricSpec:
         cost): ``runner reproduce`` reports them but does not hold them to the tolerance.
     :param condition: for a metric logged only under some params, when (one line a person
         reads, e.g. ``"cv_folds >= 2"``); ``None`` means every finished run logs it.
+    :param bounds: ``(low, high)``, the range a value can take (accuracy: ``(0, 1)``; a count or
+        a loss: ``(0, math.inf)``); the 95% confidence intervals of ``--repeat`` are clipped to
+        it. ``None``: unbounded.
     """
 
     name: str
@@ -44,6 +48,7 @@ class MetricSpec:
     per_step: bool = False
     deterministic: bool = True
     condition: str | None = None
+    bounds: tuple[float, float] | None = None
 
     @property
     def maximize(self) -> bool:
@@ -64,6 +69,16 @@ class MetricSpec:
     def is_better(self, value: float, than: float) -> bool:
         """Whether ``value`` beats ``than`` in this metric's direction."""
         return value > than if self.maximize else value < than
+
+
+def _valid_bounds(bounds: object) -> bool:
+    """A tuple of two real numbers (infinite allowed, NaN not), the first below the second."""
+    if not isinstance(bounds, tuple) or len(bounds) != 2:
+        return False
+    if not all(isinstance(b, Real) and not isinstance(b, bool) for b in bounds):
+        return False
+    low, high = bounds
+    return low < high  # False when either is NaN
 
 
 @dataclass(frozen=True)
@@ -109,8 +124,8 @@ class ExperimentType:
         """Check the declaration; a plugin whose type fails this is listed broken.
 
         :raises ValueError: duplicate metric names, a name the core's cost ledger logs, a
-            direction that is not ``maximize`` or ``minimize``, or a ``primary_metric`` that
-            names no declared metric.
+            direction that is not ``maximize`` or ``minimize``, ``bounds`` that are not two
+            numbers ``low < high``, or a ``primary_metric`` that names no declared metric.
         """
         from runner.builtin.ledger import LEDGER_METRICS
 
@@ -128,6 +143,10 @@ class ExperimentType:
             if spec.direction not in get_args(Direction):
                 raise ValueError(f"metric {spec.name!r}: direction must be maximize or minimize, "
                                  f"not {spec.direction!r}")
+            if spec.bounds is not None and not _valid_bounds(spec.bounds):
+                raise ValueError(f"metric {spec.name!r}: bounds must be a tuple (low, high) of "
+                                 "numbers (math.inf allowed, not NaN) with low < high, "
+                                 f"not {spec.bounds!r}")
         if self.experiment_kind not in get_args(ExperimentKind):
             raise ValueError(f"experiment type {self.id!r}: experiment_kind must be one of "
                              f"{', '.join(get_args(ExperimentKind))}, not {self.experiment_kind!r}")

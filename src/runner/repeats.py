@@ -2,8 +2,9 @@
 
 Every repeat is an ordinary sweep point (its seed overridden) run by the sweep's executor; this
 module expands points into repeats, groups the outcomes back by point, summarizes each group's
-deterministic metrics (:func:`runner.stats.summarize`) and ranks the groups, marking those not
-detectably worse than the best (a paired test over seeds).
+deterministic metrics (:func:`runner.stats.summarize`, the CI clipped to each metric's declared
+``bounds``) and ranks the groups, marking those not detectably worse than the best (a paired
+test over seeds).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ class RepeatGroup:
     run_id: str
     #: Indices of its repeats in the sweep's points, in seed order.
     indices: list[int]
-    #: Deterministic metric -> mean, std and 95% CI over the repeats that finished.
+    #: Deterministic metric -> mean, std and 95% CI (within the metric's ``bounds``) over the
+    #: repeats that finished.
     summaries: dict[str, Summary]
     #: Its primary metric is not detectably worse than the best group's (paired over seeds).
     tied_with_best: bool = False
@@ -110,12 +112,13 @@ def summarize_groups(
     points: list[SweepPoint], outcomes: list[RunOutcome | None], groups: Mapping[str, list[int]],
     group_runs: Mapping[str, str], first: ResolvedRun,
 ) -> list[RepeatGroup]:
-    """Each group's deterministic metrics over the repeats that finished (mean, std, CI)."""
+    """Each group's deterministic metrics over the repeats that finished (mean, std, CI; the CI
+    clipped to the metric's declared ``bounds``)."""
     specs = [m for m in first.experiment_type.metrics if m.deterministic]
     result = []
     for label, indices in groups.items():
         done = [o for o in (outcomes[i] for i in indices) if o is not None and is_done(o)]
-        summaries = {spec.name: summarize(values) for spec in specs
+        summaries = {spec.name: summarize(values, spec.bounds) for spec in specs
                      if (values := [o.metrics[spec.name] for o in done if spec.name in o.metrics])}
         result.append(RepeatGroup(label, group_runs[label], list(indices), summaries))
     return result

@@ -1,7 +1,7 @@
 """The statistics behind repeats and comparisons, from ``scipy.stats`` (none written here).
 
 - :func:`summarize`: mean, standard deviation and a Student-t 95% confidence interval of one
-  metric over repeats (seeds).
+  metric over repeats (seeds), the interval clipped to the range the metric can take.
 - :func:`paired_test`: two runs scored on the same items (inputs, questions, folds, seeds): the
   mean difference ``B - A``, its 95% CI from a paired bootstrap over items (percentile method,
   reproducible for a fixed seed), a paired t-test p-value, and a plain verdict that takes the
@@ -33,6 +33,7 @@ class Summary:
     n: int
     mean: float
     std: float
+    #: The 95% CI of the mean, clipped to the metric's bounds when it has some.
     ci_low: float
     ci_high: float
 
@@ -42,11 +43,16 @@ class Summary:
                 f"{name}_ci_low": self.ci_low, f"{name}_ci_high": self.ci_high}
 
 
-def summarize(values: Sequence[float]) -> Summary:
+def summarize(values: Sequence[float], bounds: tuple[float, float] | None = None) -> Summary:
     """Mean, sample standard deviation and the t-based 95% CI of the mean.
 
     One value has no spread to speak of: its std and CI are NaN. Equal values have std 0 and a
     CI that is the value itself.
+
+    :param bounds: ``(low, high)``, the range a value can take (accuracy: ``(0, 1)``): the CI's
+        ends are clipped to it, since a symmetric t interval around a mean near a bound can
+        reach past it (3 seeds at 0.97, 0.99, 1.0 give an upper end above 1). The mean and std
+        are left as they are.
     """
     import numpy as np
     from scipy import stats
@@ -60,9 +66,18 @@ def summarize(values: Sequence[float]) -> Summary:
         return Summary(1, mean, math.nan, math.nan, math.nan)
     std = float(data.std(ddof=1))
     if std == 0:
-        return Summary(n, mean, 0.0, mean, mean)
-    low, high = stats.t.interval(CONFIDENCE, n - 1, loc=mean, scale=stats.sem(data))
-    return Summary(n, mean, std, float(low), float(high))
+        low = high = mean
+    else:
+        low, high = stats.t.interval(CONFIDENCE, n - 1, loc=mean, scale=stats.sem(data))
+    return Summary(n, mean, std, _clip(float(low), bounds), _clip(float(high), bounds))
+
+
+def _clip(value: float, bounds: tuple[float, float] | None) -> float:
+    """``value`` moved into ``bounds`` (``None``: unbounded)."""
+    if bounds is None:
+        return value
+    low, high = bounds
+    return min(max(value, float(low)), float(high))
 
 
 @dataclass(frozen=True)

@@ -39,3 +39,11 @@ def test_score_all_has_every_metric_in_unit_range() -> None:
     assert set(scores) == {"exact_match", "contains_match", "token_f1", "rouge_l"}
     assert all(0.0 <= v <= 1.0 for v in scores.values())
     assert scores["contains_match"] == 1.0 and scores["exact_match"] == 0.0
+
+
+def test_every_quality_metric_is_declared_with_unit_bounds() -> None:
+    from runner_llm.plugin import METRICS
+    from runner_llm.quality import SCORERS
+
+    bounds = {m.name: m.bounds for m in METRICS}
+    assert {bounds[name] for name in SCORERS} == {(0.0, 1.0)}  # --repeat CIs stay within [0, 1]

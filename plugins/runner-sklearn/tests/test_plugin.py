@@ -26,3 +26,14 @@ def test_shared_specs_name_exactly_what_classification_metrics_computes():
     assert [m.name for m in CLASSIFICATION_METRICS] == list(computed)
     assert EXPERIMENT_TYPE.metrics[: len(CLASSIFICATION_METRICS)] == CLASSIFICATION_METRICS
 
+
+
+def test_declared_bounds_hold_what_classification_metrics_computes():
+    # every shared spec is a score in [0, 1]; --repeat clips its confidence intervals to it
+    assert {m.bounds for m in CLASSIFICATION_METRICS} == {(0.0, 1.0)}
+    y = np.array([0, 1, 2, 0, 1, 2])
+    for predicted, proba in ((y, np.eye(3)[y]), (np.array([1, 2, 0, 1, 2, 0]), np.eye(3)[::-1][y])):
+        computed = classification_metrics(y, predicted, proba, [0, 1, 2])
+        for spec in CLASSIFICATION_METRICS:
+            low, high = spec.bounds
+            assert low <= computed[spec.name] <= high

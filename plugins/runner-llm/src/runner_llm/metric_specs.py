@@ -5,13 +5,24 @@ Light on purpose (no pricing tables, no YAML): plugin modules import it at start
 
 from __future__ import annotations
 
+import math
+
 from runner import MetricSpec
+
+#: ``MetricSpec.bounds`` of a share or a score in [0, 1] (pass rate, token F1, ROUGE-L, ...):
+#: ``--repeat`` clips its confidence intervals to it.
+UNIT_INTERVAL = (0.0, 1.0)
+#: ``MetricSpec.bounds`` of a count that is never negative (tokens).
+NON_NEGATIVE = (0.0, math.inf)
 
 #: What :func:`runner_llm.calls.log_token_usage` logs; declared by every type that calls it.
 TOKEN_USAGE_METRICS = (
-    MetricSpec("tokens_used", "minimize", "Prompt + completion tokens over all LLM calls."),
-    MetricSpec("prompt_tokens", "minimize", "Prompt tokens over all LLM calls."),
-    MetricSpec("completion_tokens", "minimize", "Completion tokens over all LLM calls."),
+    MetricSpec("tokens_used", "minimize", "Prompt + completion tokens over all LLM calls.",
+               bounds=NON_NEGATIVE),
+    MetricSpec("prompt_tokens", "minimize", "Prompt tokens over all LLM calls.",
+               bounds=NON_NEGATIVE),
+    MetricSpec("completion_tokens", "minimize", "Completion tokens over all LLM calls.",
+               bounds=NON_NEGATIVE),
     MetricSpec("tokens_per_sec", "maximize", "Completion tokens per second of generation time.",
                deterministic=False),
 )

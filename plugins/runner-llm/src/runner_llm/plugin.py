@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from runner import ExperimentType, MetricSpec, hookimpl
 
-from runner_llm.metric_specs import TOKEN_USAGE_METRICS
+from runner_llm.metric_specs import TOKEN_USAGE_METRICS, UNIT_INTERVAL
 from runner_llm.params import LlmPromptParams
 
 EXPERIMENT_NAME = "llm-experiments"
@@ -26,7 +26,9 @@ WITH_EXPECTED = "items have 'expected' (input_path rows or --set expected=...)"
 WITH_CHECKS = "items have 'checks' (input_path rows or --set checks=[...])"
 
 METRICS = (
-    *(MetricSpec(name, "maximize", f"Mean over items: {what}.", condition=WITH_EXPECTED)
+    # Every quality score is in [0, 1] (runner_llm.quality), and so is its mean over items.
+    *(MetricSpec(name, "maximize", f"Mean over items: {what}.", condition=WITH_EXPECTED,
+                 bounds=UNIT_INTERVAL)
       for name, what in QUALITY.items()),
     MetricSpec("latency_sec", "minimize", "Mean wall-clock seconds per LLM call.",
                deterministic=False),
@@ -38,7 +40,7 @@ METRICS = (
     MetricSpec("items_with_expected", "maximize", "Answered items that have an 'expected' "
                "answer (the quality means are over these).", condition=WITH_EXPECTED),
     MetricSpec("pass_rate", "maximize", "Share of answered items that passed all their checks "
-               "(an item without checks passes).", condition=WITH_CHECKS),
+               "(an item without checks passes).", condition=WITH_CHECKS, bounds=UNIT_INTERVAL),
     # Not a property of the answers: a cached and an uncached run give the same results.
     MetricSpec("cache_hits", "maximize", "Answers replayed from the response cache (their "
                "tokens, latency and cost are the first call's).", deterministic=False),

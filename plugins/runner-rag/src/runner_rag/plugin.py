@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from runner import ExperimentType, MetricSpec, hookimpl
 
-from runner_llm.metric_specs import TOKEN_USAGE_METRICS
+from runner_llm.metric_specs import TOKEN_USAGE_METRICS, UNIT_INTERVAL
 
 from runner_rag.params import RagParams
 
@@ -18,31 +18,56 @@ WITH_LLM = "generator=llm"
 #: cost ledger on every run: compute time plus the LLM's API price, reported with ctx.add_cost.)
 _USAGE_CONDITIONS: dict[str, str | None] = {"tokens_used": None}
 
+# The answer and retrieval scores are means over questions of per-question scores in [0, 1]
+# (runner_rag.metrics, runner_llm.quality; answer_relevance is clipped to [0, 1] there):
+# bounds=UNIT_INTERVAL keeps their --repeat confidence intervals inside [0, 1].
 METRICS = (
     MetricSpec(
-        "answer_relevance", "maximize", "mean max(0, cosine) of answer vs reference embeddings"
+        "answer_relevance", "maximize", "mean max(0, cosine) of answer vs reference embeddings",
+        bounds=UNIT_INTERVAL,
     ),
     MetricSpec(
-        "hit_rate_at_k", "maximize", "share of questions with a gold document in the top_k chunks"
+        "hit_rate_at_k", "maximize", "share of questions with a gold document in the top_k chunks",
+        bounds=UNIT_INTERVAL,
     ),
-    MetricSpec("mrr", "maximize", "mean reciprocal rank of the first chunk from a gold document"),
     MetricSpec(
-        "context_recall", "maximize", "mean share of gold documents found in the top_k chunks"
+        "mrr", "maximize", "mean reciprocal rank of the first chunk from a gold document",
+        bounds=UNIT_INTERVAL,
+    ),
+    MetricSpec(
+        "context_recall", "maximize", "mean share of gold documents found in the top_k chunks",
+        bounds=UNIT_INTERVAL,
     ),
     # ranx, on the document ranking (chunks collapsed to their documents), k = top_k
-    MetricSpec("ndcg_at_k", "maximize", "mean nDCG@top_k of the retrieved documents (ranx)"),
-    MetricSpec("map_at_k", "maximize", "mean average precision@top_k (ranx)"),
-    MetricSpec("recall_at_k", "maximize", "mean share of gold documents in the top_k (ranx)"),
     MetricSpec(
-        "precision_at_k", "maximize", "mean share of the top_k places held by gold documents (ranx)"
+        "ndcg_at_k", "maximize", "mean nDCG@top_k of the retrieved documents (ranx)",
+        bounds=UNIT_INTERVAL,
+    ),
+    MetricSpec(
+        "map_at_k", "maximize", "mean average precision@top_k (ranx)", bounds=UNIT_INTERVAL
+    ),
+    MetricSpec(
+        "recall_at_k", "maximize", "mean share of gold documents in the top_k (ranx)",
+        bounds=UNIT_INTERVAL,
+    ),
+    MetricSpec(
+        "precision_at_k",
+        "maximize",
+        "mean share of the top_k places held by gold documents (ranx)",
+        bounds=UNIT_INTERVAL,
     ),
     MetricSpec(
         "faithfulness",
         "maximize",
         "mean share of answer content tokens found in the retrieved context",
+        bounds=UNIT_INTERVAL,
     ),
-    MetricSpec("token_f1", "maximize", "mean SQuAD token F1 of answer vs reference"),
-    MetricSpec("rouge_l", "maximize", "mean ROUGE-L F-measure of answer vs reference"),
+    MetricSpec(
+        "token_f1", "maximize", "mean SQuAD token F1 of answer vs reference", bounds=UNIT_INTERVAL
+    ),
+    MetricSpec(
+        "rouge_l", "maximize", "mean ROUGE-L F-measure of answer vs reference", bounds=UNIT_INTERVAL
+    ),
     *(
         MetricSpec(f"{base}_sec", "minimize", f"mean per-question {what}", deterministic=False)
         for base, what in (
@@ -61,6 +86,7 @@ METRICS = (
         "hit_rate_at_k_random",
         "maximize",
         "hit rate a retriever picking top_k chunks at random would get (a baseline, not a goal)",
+        bounds=UNIT_INTERVAL,
     ),
     MetricSpec("num_documents", "maximize", "documents in the corpus"),
     MetricSpec("num_chunks", "maximize", "chunks the corpus was split into"),

@@ -12,18 +12,32 @@ Plugin modules import this one, so it must import nothing heavy.
 
 from __future__ import annotations
 
+import math
+
 from runner import MetricSpec
 
-#: ``accuracy`` first: a plugin listing these first ranks its runs by test accuracy.
+#: ``MetricSpec.bounds`` of a share or score in [0, 1] (accuracy, F1, precision, recall, AUC):
+#: ``--repeat`` clips its confidence intervals to it.
+UNIT_INTERVAL = (0.0, 1.0)
+#: ``MetricSpec.bounds`` of a value that is never negative (a loss, a count).
+NON_NEGATIVE = (0.0, math.inf)
+
+#: ``accuracy`` first: a plugin listing these first ranks its runs by test accuracy. All are in
+#: [0, 1] (sklearn's scores; precision/recall/F1 with ``zero_division=0``).
 CLASSIFICATION_METRICS: tuple[MetricSpec, ...] = (
-    MetricSpec("accuracy", "maximize", "Accuracy on the held-out test split."),
-    MetricSpec("f1_macro", "maximize", "Macro-averaged F1 on the test split."),
-    MetricSpec("precision_macro", "maximize", "Macro-averaged precision on the test split."),
-    MetricSpec("recall_macro", "maximize", "Macro-averaged recall on the test split."),
+    MetricSpec("accuracy", "maximize", "Accuracy on the held-out test split.",
+               bounds=UNIT_INTERVAL),
+    MetricSpec("f1_macro", "maximize", "Macro-averaged F1 on the test split.",
+               bounds=UNIT_INTERVAL),
+    MetricSpec("precision_macro", "maximize", "Macro-averaged precision on the test split.",
+               bounds=UNIT_INTERVAL),
+    MetricSpec("recall_macro", "maximize", "Macro-averaged recall on the test split.",
+               bounds=UNIT_INTERVAL),
     MetricSpec(
         "roc_auc",
         "maximize",
         "ROC AUC on the test split (one-vs-rest when multiclass).",
         condition="the model gives class probabilities and every class is in the test split",
+        bounds=UNIT_INTERVAL,
     ),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from runner import ExperimentType, MetricSpec, hookimpl
-from runner_sklearn.metric_specs import CLASSIFICATION_METRICS
+from runner_sklearn.metric_specs import CLASSIFICATION_METRICS, UNIT_INTERVAL
 from runner_sklearn.params import SklearnParams
 
 #: When the cross-validation metrics are logged.
@@ -22,14 +22,15 @@ EXPERIMENT_TYPE = ExperimentType(
         *CLASSIFICATION_METRICS,
         MetricSpec("fit_time_sec", "minimize", "Seconds to fit the model on the training split.",
                    deterministic=False),
+        # Fold scores are in [0, 1], and so are their mean and (population) std.
         MetricSpec("cv_accuracy_mean", "maximize", "Mean cross-validation accuracy.",
-                   condition=CV_CONDITION),
+                   condition=CV_CONDITION, bounds=UNIT_INTERVAL),
         MetricSpec("cv_accuracy_std", "minimize", "Std of cross-validation accuracy.",
-                   condition=CV_CONDITION),
+                   condition=CV_CONDITION, bounds=UNIT_INTERVAL),
         MetricSpec("cv_f1_macro_mean", "maximize", "Mean cross-validation macro F1.",
-                   condition=CV_CONDITION),
+                   condition=CV_CONDITION, bounds=UNIT_INTERVAL),
         MetricSpec("cv_f1_macro_std", "minimize", "Std of cross-validation macro F1.",
-                   condition=CV_CONDITION),
+                   condition=CV_CONDITION, bounds=UNIT_INTERVAL),
     ),
 )
 

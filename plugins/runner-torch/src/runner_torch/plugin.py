@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from runner import ExperimentType, MetricSpec, hookimpl
-from runner_sklearn.metric_specs import CLASSIFICATION_METRICS
+from runner_sklearn.metric_specs import CLASSIFICATION_METRICS, NON_NEGATIVE, UNIT_INTERVAL
 from runner_torch.params import TorchMLPParams
 
 EXPERIMENT_TYPE = ExperimentType(
@@ -17,14 +17,21 @@ EXPERIMENT_TYPE = ExperimentType(
     metrics=(
         # The test-split metrics, the same specs (and names) as runner-sklearn's.
         *CLASSIFICATION_METRICS,
-        MetricSpec("loss", "minimize", "Mean training cross-entropy per epoch.", per_step=True),
-        MetricSpec("val_loss", "minimize", "Validation loss per epoch.", per_step=True),
-        MetricSpec("val_accuracy", "maximize", "Validation accuracy per epoch.", per_step=True),
+        # Cross-entropy is never negative; val_accuracy is a share of the validation rows.
+        MetricSpec("loss", "minimize", "Mean training cross-entropy per epoch.", per_step=True,
+                   bounds=NON_NEGATIVE),
+        MetricSpec("val_loss", "minimize", "Validation loss per epoch.", per_step=True,
+                   bounds=NON_NEGATIVE),
+        MetricSpec("val_accuracy", "maximize", "Validation accuracy per epoch.", per_step=True,
+                   bounds=UNIT_INTERVAL),
         MetricSpec("train_time_sec", "minimize", "Seconds spent training (all epochs).",
                    deterministic=False),
-        MetricSpec("epochs_run", "minimize", "Epochs trained (fewer if stopped early)."),
-        MetricSpec("best_epoch", "minimize", "Epoch with the lowest validation loss."),
-        MetricSpec("best_val_loss", "minimize", "Lowest validation loss over the epochs."),
+        MetricSpec("epochs_run", "minimize", "Epochs trained (fewer if stopped early).",
+                   bounds=NON_NEGATIVE),
+        MetricSpec("best_epoch", "minimize", "Epoch with the lowest validation loss.",
+                   bounds=NON_NEGATIVE),
+        MetricSpec("best_val_loss", "minimize", "Lowest validation loss over the epochs.",
+                   bounds=NON_NEGATIVE),
     ),
 )
 
