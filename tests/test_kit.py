@@ -62,7 +62,7 @@ class KitPlugin:
             experiment_name="kit-experiments", description="a plugin for the kit's own tests",
             metrics=(
                 MetricSpec("score", "maximize", "sum of the curve"),
-                MetricSpec("loss", "minimize", "a curve", per_step=True),
+                MetricSpec("loss", "minimize", "a curve", per_step=True, bounds=(0.0, 1.0)),  # RULE: bounds
                 MetricSpec("seconds", "minimize", "a clock reading", deterministic=False),
                 MetricSpec("declared", "maximize", "only with a flag", condition="never"),  # RULE: declared
             ),
@@ -103,7 +103,7 @@ def _run(pytester: pytest.Pytester, check: str | None = None) -> pytest.RunResul
 def test_a_plugin_that_keeps_the_rules_passes_every_check(pytester: pytest.Pytester) -> None:
     _write(pytester)
     result = _run(pytester)
-    result.assert_outcomes(passed=9)
+    result.assert_outcomes(passed=10)
 
 
 @pytest.mark.parametrize(
@@ -117,6 +117,8 @@ def test_a_plugin_that_keeps_the_rules_passes_every_check(pytester: pytest.Pytes
          "test_run_logs_declared_metrics",
          "metrics logged but not declared: undeclared"),
         ("score", "        pass", "test_run_logs_declared_metrics", "declared metrics not logged: score"),
+        ("bounds", '                MetricSpec("loss", "minimize", "a curve", per_step=True, bounds=(0.0, 0.5)),',
+         "test_logged_values_within_declared_bounds", "outside (0.0, 0.5)"),
         ("seed", "        rng = random.Random()", "test_same_seed_same_metrics",
          "deterministic metrics differ"),
         ("data", "        frame = pd.DataFrame({'x': [time.time()]})", "test_reproduce_reports_no_drift",

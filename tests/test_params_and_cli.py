@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from click.testing import CliRunner
@@ -123,6 +124,20 @@ def test_cli_list_warns_of_an_entry_whose_type_is_not_installed(cli_env):
                              "(`runner plugins` lists what is)\n")
 
 
+@pytest.mark.parametrize(("bounds", "json_value", "text"), [
+    ((0.0, 1.0), [0.0, 1.0], "[0, 1]"),
+    ((0.0, math.inf), [0.0, None], ">= 0"),
+    ((-math.inf, 5.0), [None, 5.0], "<= 5"),
+    (None, None, ""),
+])
+def test_show_states_a_metrics_declared_range(bounds, json_value, text):
+    from runner.describe import _bounds, _range_text
+
+    assert _bounds(bounds) == json_value
+    assert _range_text(_bounds(bounds)) == text
+    json.dumps(_bounds(bounds), allow_nan=False)  # strict JSON: no Infinity
+
+
 def test_cli_list_and_show(cli_env):
     listed = json.loads(CliRunner().invoke(cli, ["list", "--json"]).stdout)
     assert listed == [{"name": "toy-fast", "type": "toy", "description": "fast toy", "experiment": "toys",
@@ -134,6 +149,6 @@ def test_cli_list_and_show(cli_env):
     assert params["lr"]["description"] == "learning rate"
     assert shown["metrics"][0] == {"name": "accuracy", "direction": "maximize", "per_step": False,
                                    "description": "1 - lr", "primary": True,
-                                   "deterministic": True, "condition": None}
+                                   "deterministic": True, "condition": None, "bounds": [0, 1]}
     table = CliRunner().invoke(cli, ["show", "toy"]).stdout
-    assert "learning rate" in table and "per step" in table
+    assert "learning rate" in table and "per step" in table and "[0, 1]" in table

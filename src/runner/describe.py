@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,8 @@ def describe(name: str, registry_path: Path | None = None, plugins: Plugins | No
         "metrics": [
             {"name": m.name, "direction": m.direction, "per_step": m.per_step,
              "description": m.description, "primary": m is exp_type.primary,
-             "deterministic": m.deterministic, "condition": m.condition}
+             "deterministic": m.deterministic, "condition": m.condition,
+             "bounds": _bounds(m.bounds)}
             for m in exp_type.metrics
         ],
         # the cost ledger the core logs on every run of every type
@@ -54,6 +56,23 @@ def describe(name: str, registry_path: Path | None = None, plugins: Plugins | No
             for m in LEDGER_METRICS
         ],
     }
+
+
+def _bounds(bounds: tuple[float, float] | None) -> list[float | None] | None:
+    """A metric's declared range for JSON: ``[low, high]``, an infinite end as ``null``."""
+    if bounds is None:
+        return None
+    return [None if math.isinf(end) else end for end in bounds]
+
+
+def _range_text(bounds: list[float | None] | None) -> str:
+    """``[0, 1]``, ``>= 0`` or nothing: the range column of ``runner show``."""
+    if bounds is None:
+        return ""
+    low, high = bounds
+    if high is None:
+        return "" if low is None else f">= {low:g}"
+    return f"<= {high:g}" if low is None else f"[{low:g}, {high:g}]"
 
 
 def print_description(description: dict[str, Any]) -> None:
@@ -79,9 +98,10 @@ def print_description(description: dict[str, Any]) -> None:
     print_table("Resolved values", ["param", "value"], description["resolved"].items())
     print_table(
         "Metrics",
-        ["metric", "direction", "curve", "description"],
+        ["metric", "direction", "curve", "range", "description"],
         [(m["name"] + (" (primary)" if m["primary"] else ""), m["direction"],
-          "per step" if m["per_step"] else "", m["description"]) for m in description["metrics"]],
+          "per step" if m["per_step"] else "", _range_text(m["bounds"]), m["description"])
+         for m in description["metrics"]],
     )
     print_table(
         "Cost ledger (every run, logged by the core)",

@@ -244,6 +244,23 @@ class ExperimentTypeContract:
             else:
                 assert steps == [0], f"{name} is a final metric but has steps {steps[:5]}"
 
+    def test_logged_values_within_declared_bounds(
+        self, contract_run: ContractRun, contract_type: ExperimentType
+    ) -> None:
+        """Every value of a metric that declares ``bounds`` (each step of a curve) lies in them:
+        repeat intervals are clipped to those bounds, so a wrong declaration would hide spread."""
+        from mlflow import MlflowClient
+
+        client = MlflowClient(contract_run.tracking_uri)
+        logged = client.get_run(contract_run.run_id).data.metrics
+        outside = [
+            f"{spec.name}={point.value} (step {point.step}) outside {spec.bounds}"
+            for spec in contract_type.metrics if spec.bounds is not None and spec.name in logged
+            for point in client.get_metric_history(contract_run.run_id, spec.name)
+            if not spec.bounds[0] <= point.value <= spec.bounds[1]
+        ]
+        assert outside == [], "; ".join(outside)
+
     def test_unknown_param_is_one_line_error_and_no_run(
         self, contract_plugins: Plugins, tmp_path: Path
     ) -> None:
