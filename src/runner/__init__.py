@@ -25,10 +25,12 @@ from runner.api import (  # noqa: E402 - __version__ first: modules below read i
 )
 from runner.context import RunContext  # noqa: E402
 from runner.errors import InputError, RunnerError  # noqa: E402
-from runner.experiment_type import ExperimentType, MetricSpec  # noqa: E402
+from runner.experiment_type import NON_NEGATIVE, UNIT_INTERVAL, ExperimentType, MetricSpec  # noqa: E402
 from runner.hookspecs import hookimpl  # noqa: E402
 
 __all__ = [
+    "NON_NEGATIVE",
+    "UNIT_INTERVAL",
     "ExperimentType",
     "InputError",
     "MetricSpec",

@@ -25,6 +25,12 @@ ExperimentKind = Literal["custom_model_development", "genai_development"]
 HOOK_PREFIX = "runner_"
 
 
+#: ``MetricSpec.bounds`` of a share or a score in [0, 1] (accuracy, F1, hit rate, pass rate).
+UNIT_INTERVAL: tuple[float, float] = (0.0, 1.0)
+#: ``MetricSpec.bounds`` of a value that is never negative (a loss, a count).
+NON_NEGATIVE: tuple[float, float] = (0.0, math.inf)
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     """One metric an experiment type promises to log.

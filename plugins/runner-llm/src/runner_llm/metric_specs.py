@@ -5,15 +5,7 @@ Light on purpose (no pricing tables, no YAML): plugin modules import it at start
 
 from __future__ import annotations
 
-import math
-
-from runner import MetricSpec
-
-#: ``MetricSpec.bounds`` of a share or a score in [0, 1] (pass rate, token F1, ROUGE-L, ...):
-#: ``--repeat`` clips its confidence intervals to it.
-UNIT_INTERVAL = (0.0, 1.0)
-#: ``MetricSpec.bounds`` of a count that is never negative (tokens).
-NON_NEGATIVE = (0.0, math.inf)
+from runner import NON_NEGATIVE, MetricSpec
 
 #: What :func:`runner_llm.calls.log_token_usage` logs; declared by every type that calls it.
 TOKEN_USAGE_METRICS = (

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from runner import ExperimentType, MetricSpec, hookimpl
+from runner import UNIT_INTERVAL, ExperimentType, MetricSpec, hookimpl
 
-from runner_llm.metric_specs import TOKEN_USAGE_METRICS, UNIT_INTERVAL
+from runner_llm.metric_specs import TOKEN_USAGE_METRICS
 
 from runner_rag.params import RagParams
 

@@ -12,15 +12,7 @@ Plugin modules import this one, so it must import nothing heavy.
 
 from __future__ import annotations
 
-import math
-
-from runner import MetricSpec
-
-#: ``MetricSpec.bounds`` of a share or score in [0, 1] (accuracy, F1, precision, recall, AUC):
-#: ``--repeat`` clips its confidence intervals to it.
-UNIT_INTERVAL = (0.0, 1.0)
-#: ``MetricSpec.bounds`` of a value that is never negative (a loss, a count).
-NON_NEGATIVE = (0.0, math.inf)
+from runner import UNIT_INTERVAL, MetricSpec
 
 #: ``accuracy`` first: a plugin listing these first ranks its runs by test accuracy. All are in
 #: [0, 1] (sklearn's scores; precision/recall/F1 with ``zero_division=0``).

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from runner import ExperimentType, MetricSpec, hookimpl
-from runner_sklearn.metric_specs import CLASSIFICATION_METRICS, UNIT_INTERVAL
+from runner import UNIT_INTERVAL, ExperimentType, MetricSpec, hookimpl
+from runner_sklearn.metric_specs import CLASSIFICATION_METRICS
 from runner_sklearn.params import SklearnParams
 
 #: When the cross-validation metrics are logged.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from runner import ExperimentType, MetricSpec, hookimpl
-from runner_sklearn.metric_specs import CLASSIFICATION_METRICS, NON_NEGATIVE, UNIT_INTERVAL
+from runner import NON_NEGATIVE, UNIT_INTERVAL, ExperimentType, MetricSpec, hookimpl
+from runner_sklearn.metric_specs import CLASSIFICATION_METRICS
 from runner_torch.params import TorchMLPParams
 
 EXPERIMENT_TYPE = ExperimentType(
